@@ -1,0 +1,259 @@
+"""The tables, as typed SQLAlchemy models.
+
+Amounts are integer cents (`Cents`), other decimals integers of fixed scale;
+constraint names follow one convention so migrations read the same on SQLite
+and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ledgerbridge.storage.types import Cents, ScaledDecimal, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow
+    )
+
+
+class CompanyRow(Timestamped, Base):
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    vat_number: Mapped[str] = mapped_column(String(20))
+    base_currency: Mapped[str] = mapped_column(String(3))
+    time_zone: Mapped[str] = mapped_column(String(64))
+
+    settings: Mapped[AccountingSettingsRow] = relationship(
+        back_populates="company", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class AccountingSettingsRow(Base):
+    """The three tabs of *Accounting settings*, one row per company."""
+
+    __tablename__ = "accounting_settings"
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), primary_key=True
+    )
+    sales_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    sales_daily: Mapped[bool] = mapped_column(Boolean, default=False)
+    sales_daily_at: Mapped[str] = mapped_column(String(5), default="02:30")
+    sales_journal: Mapped[str | None] = mapped_column(String(20))
+    sales_credit_note_journal: Mapped[str | None] = mapped_column(String(20))
+    sales_default_gl_account: Mapped[str | None] = mapped_column(String(20))
+    sales_create_missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    sales_attach_pdf: Mapped[bool] = mapped_column(Boolean, default=False)
+    purchase_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    purchase_daily: Mapped[bool] = mapped_column(Boolean, default=False)
+    purchase_daily_at: Mapped[str] = mapped_column(String(5), default="02:30")
+    purchase_journal: Mapped[str | None] = mapped_column(String(20))
+    purchase_credit_note_journal: Mapped[str | None] = mapped_column(String(20))
+    purchase_default_gl_account: Mapped[str | None] = mapped_column(String(20))
+    purchase_create_missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    purchase_attach_pdf: Mapped[bool] = mapped_column(Boolean, default=False)
+    payments_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    payments_daily: Mapped[bool] = mapped_column(Boolean, default=False)
+    payments_daily_at: Mapped[str] = mapped_column(String(5), default="03:00")
+
+    company: Mapped[CompanyRow] = relationship(back_populates="settings")
+
+
+class VatCodeMappingRow(Base):
+    """Which Exact VAT code a company books a VAT scenario with, per side."""
+
+    __tablename__ = "vat_code_mapping"
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), primary_key=True
+    )
+    side: Mapped[str] = mapped_column(String(10), primary_key=True)
+    scenario: Mapped[str] = mapped_column(String(32), primary_key=True)
+    vat_code: Mapped[str] = mapped_column(String(3))
+
+
+class PartyRow(Timestamped, Base):
+    """A customer (*contact*) or a supplier, with its booking codes."""
+
+    __tablename__ = "party"
+    __table_args__ = (UniqueConstraint("company_id", "role", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10))
+    ref: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    vat_number: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    street: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    exact_code: Mapped[str | None] = mapped_column(String(18))
+    gl_account: Mapped[str | None] = mapped_column(String(20))
+    vat_scenario: Mapped[str | None] = mapped_column(String(32))
+    cost_centre: Mapped[str | None] = mapped_column(String(8))
+
+    company: Mapped[CompanyRow] = relationship()
+
+
+class DocumentRow(Timestamped, Base):
+    """A customer or supplier invoice or credit note, and how it booked."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("company_id", "side", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
+    side: Mapped[str] = mapped_column(String(10))
+    ref: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(12))
+    number: Mapped[str] = mapped_column(String(64))
+    party_id: Mapped[int] = mapped_column(ForeignKey("party.id"), index=True)
+    issue_date: Mapped[date] = mapped_column(Date, index=True)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ScaledDecimal(6))
+    payment_reference: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    validated: Mapped[bool] = mapped_column(Boolean, default=False)
+    expected_total: Mapped[Decimal | None] = mapped_column(Cents())
+    net_total: Mapped[Decimal] = mapped_column(Cents())
+    vat_total: Mapped[Decimal] = mapped_column(Cents())
+    total: Mapped[Decimal] = mapped_column(Cents())
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    booking_status: Mapped[str] = mapped_column(String(24), default="not_booked")
+    booking_entry_number: Mapped[int | None] = mapped_column(Integer)
+    booking_entry_id: Mapped[str | None] = mapped_column(String(36))
+    booking_reason: Mapped[str | None] = mapped_column(Text)
+    payment_status: Mapped[str] = mapped_column(String(12), default="open")
+    paid_amount: Mapped[Decimal] = mapped_column(Cents(), default=Decimal("0.00"))
+
+    party: Mapped[PartyRow] = relationship()
+    lines: Mapped[list[DocumentLineRow]] = relationship(
+        back_populates="document",
+        cascade="all, delete-orphan",
+        order_by="DocumentLineRow.position",
+    )
+    pdf: Mapped[DocumentPdfRow | None] = relationship(
+        cascade="all, delete-orphan", uselist=False
+    )
+
+
+class DocumentLineRow(Base):
+    __tablename__ = "document_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    unit_price: Mapped[Decimal] = mapped_column(ScaledDecimal(4))
+    discount_percent: Mapped[Decimal] = mapped_column(ScaledDecimal(2))
+    vat_scenario: Mapped[str] = mapped_column(String(32))
+    gl_account: Mapped[str | None] = mapped_column(String(20))
+    net: Mapped[Decimal] = mapped_column(Cents())
+    vat: Mapped[Decimal] = mapped_column(Cents())
+
+    document: Mapped[DocumentRow] = relationship(back_populates="lines")
+
+
+class DocumentPdfRow(Base):
+    __tablename__ = "document_pdf"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), primary_key=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PaymentRow(Base):
+    """A payment on a document, as read back from Exact."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), index=True
+    )
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Cents())
+    currency: Mapped[str] = mapped_column(String(3))
+    exact_reference: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    document: Mapped[DocumentRow] = relationship()
+
+
+class ApiKeyRow(Base):
+    """An API key: only a hash of its secret is kept."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    companies: Mapped[list[ApiKeyCompanyRow]] = relationship(
+        cascade="all, delete-orphan"
+    )
+
+
+class ApiKeyCompanyRow(Base):
+    """A company an API key is limited to; a key with none may reach all."""
+
+    __tablename__ = "api_key_company"
+
+    api_key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_key.id", ondelete="CASCADE"), primary_key=True
+    )
+    company_ref: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -1,0 +1,1 @@
+"""The web app: the JSON API under /api/v1 (and, later, the pages)."""

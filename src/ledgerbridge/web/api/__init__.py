@@ -1,0 +1,1 @@
+"""The JSON REST API, version 1."""
