@@ -187,6 +187,9 @@ def _check_currency(document: Document, company: Company) -> list[Problem]:
 
 
 def _check_line(line: Line, where: str, company: Company) -> list[Problem]:
+    numbers = (line.quantity, line.unit_price, line.discount_percent)
+    if not all(value.is_finite() for value in numbers):
+        return [Problem(where, "quantity, unit price and discount must be numbers")]
     problems: list[Problem] = []
     if line.quantity == 0:
         problems.append(Problem(f"{where}.quantity", "the quantity is zero"))

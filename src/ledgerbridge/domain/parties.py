@@ -80,7 +80,7 @@ def check_company(company: Company) -> list[Problem]:
             Problem(
                 "vat_number",
                 f"{company.vat_number!r} is not a valid {company.country} VAT number "
-                "(for example BE0123456749 or NL123456789B01)",
+                "(for example BE0403170701 or NL004495445B01)",
             )
         )
     try:

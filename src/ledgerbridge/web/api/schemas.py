@@ -247,11 +247,29 @@ class SupplierInvoiceIn(DocumentIn):
     )
 
 
+def _plain(value: Decimal, places: int = 0) -> Decimal:
+    """Without trailing zeros beyond `places` decimals: 2.0000 -> 2, 100 -> 100.00."""
+    exponent = value.normalize().as_tuple().exponent
+    wanted = max(places, -exponent if isinstance(exponent, int) else 0)
+    return value.quantize(Decimal(1).scaleb(-wanted))
+
+
 class LineOut(Output):
     description: str
     quantity: Decimal
     unit_price: Decimal
     discount_percent: Decimal
+
+    @field_validator("quantity", "discount_percent")
+    @classmethod
+    def _no_trailing_zeros(cls, value: Decimal) -> Decimal:
+        return _plain(value)
+
+    @field_validator("unit_price")
+    @classmethod
+    def _price(cls, value: Decimal) -> Decimal:
+        return _plain(value, 2)
+
     vat_scenario: str
     gl_account: str | None
     net: Decimal
