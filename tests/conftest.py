@@ -35,7 +35,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith("LEDGERBRIDGE_") and name != "LEDGERBRIDGE_TEST_POSTGRES_URL":
+        if (
+            name.startswith("LEDGERBRIDGE_")
+            and name != "LEDGERBRIDGE_TEST_POSTGRES_URL"
+        ):
             monkeypatch.delenv(name)
 
 

@@ -4,7 +4,6 @@ from fastapi.testclient import TestClient
 
 from ledgerbridge import apikeys
 from ledgerbridge.wiring import Database
-
 from tests.api.payloads import COMPANY, company_body
 
 
