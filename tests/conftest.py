@@ -4,7 +4,8 @@ PostgreSQL, the web app on it, an API client with a key.
 Every test that asks for `database` (or anything built on it) runs twice,
 once per backend. PostgreSQL tests are skipped, with the reason printed, only
 when no server answers on LEDGERBRIDGE_TEST_POSTGRES_URL (default: the local
-one, user postgres, trust auth).
+one, user postgres, trust auth); with LEDGERBRIDGE_TEST_REQUIRE_POSTGRES set
+(as CI does) they fail instead.
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ def postgres_url() -> Iterator[str]:
     try:
         admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL cannot be reached at {POSTGRES_ADMIN_URL}: {exc}")
+        reason = f"PostgreSQL cannot be reached at {POSTGRES_ADMIN_URL}: {exc}"
+        if os.environ.get("LEDGERBRIDGE_TEST_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     name = f"ledgerbridge_test_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace(

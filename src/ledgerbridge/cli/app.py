@@ -37,6 +37,8 @@ app.add_typer(companies_app, name="companies")
 out = Console()
 err = Console(stderr=True)
 
+DEMO_KEY_NAME = "demo"
+
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)]
 
@@ -196,12 +198,15 @@ def run_demo(
     database.upgrade()
     with database.sessions() as session:
         summary = demo.seed(session, date.today())  # noqa: DTZ011 - the user's day
-        _, plaintext = apikeys.create(session, "demo")
+        for key in apikeys.list_keys(session):
+            if key.name == DEMO_KEY_NAME:
+                apikeys.revoke(session, key.prefix)
+        _, plaintext = apikeys.create(session, DEMO_KEY_NAME)
         session.commit()
 
     out.print(f"Demo data ready: {summary}.")
     out.print(f"Database: {database.engine.url.render_as_string(hide_password=True)}")
-    out.print("A new API key for the demo (shown once):")
+    out.print("A new API key for the demo (shown once; the previous one is revoked):")
     out.print(f"  {plaintext}", soft_wrap=True, highlight=False)
     base = f"http://{host}:{port}"
     out.print(
