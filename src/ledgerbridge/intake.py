@@ -20,6 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import structlog
 from sqlalchemy.orm import Session
 
 from ledgerbridge.domain.accounting import AccountingSettings, check_settings
@@ -39,6 +40,8 @@ from ledgerbridge.storage.tables import (
     DocumentRow,
     PartyRow,
 )
+
+logger = structlog.get_logger(__name__)
 
 CUSTOMER = "customer"
 SUPPLIER = "supplier"
@@ -179,6 +182,13 @@ def upsert_document(
             Problem("pdf", f"the PDF is larger than {PDF_MAX_BYTES // 2**20} MB")
         )
     if problems:
+        logger.info(
+            "document.refused",
+            company=company.ref,
+            side=document.side,
+            ref=ref,
+            problems=len(problems),
+        )
         raise InvalidInput(problems)
     assert party is not None  # an unknown party was reported above
 
@@ -190,6 +200,9 @@ def upsert_document(
         if same:
             return Upserted(row, created=False, changed=False)
         if row.validated:
+            logger.info(
+                "document.locked", company=company.ref, side=document.side, ref=ref
+            )
             raise DocumentLocked(row)
         row.revision += 1
 
@@ -205,4 +218,12 @@ def upsert_document(
             filename=pdf.filename, sha256=pdf_hash, content=pdf.content
         )
     session.flush()
+    logger.info(
+        "document.stored",
+        company=company.ref,
+        side=document.side,
+        ref=ref,
+        created=created,
+        revision=row.revision,
+    )
     return Upserted(row, created=created, changed=True)
