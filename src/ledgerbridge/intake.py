@@ -218,7 +218,7 @@ def upsert_document(
             filename=pdf.filename, sha256=pdf_hash, content=pdf.content
         )
     session.flush()
-    logger.info(
+    logger.debug(
         "document.stored",
         company=company.ref,
         side=document.side,
