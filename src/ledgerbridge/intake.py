@@ -177,6 +177,17 @@ def upsert_document(
                 f"/api/v1/companies/{company.ref}/{path}/{document.party_ref}",
             ),
         )
+    elif document.side is Side.PURCHASE:
+        twin = repo.find_document_number(session, party, document.number)
+        if twin is not None and twin.ref != ref:
+            problems.append(
+                Problem(
+                    "number",
+                    f"supplier {party.ref!r} already has a document "
+                    f"{document.number!r}, stored as {twin.ref!r}: the same "
+                    "supplier invoice twice would be booked twice",
+                )
+            )
     if pdf is not None and len(pdf.content) > PDF_MAX_BYTES:
         problems.append(
             Problem("pdf", f"the PDF is larger than {PDF_MAX_BYTES // 2**20} MB")

@@ -306,3 +306,14 @@ def test_oversized_line_is_refused_not_crashed(client: TestClient, acme: str) ->
 
     assert response.status_code == 422
     assert "more than" in problems_of(response.json())["lines[0].unit_price"]
+
+
+def test_same_supplier_invoice_under_two_ids_is_refused(
+    client: TestClient, acme: str
+) -> None:
+    client.put(f"{acme}/supplier-invoices/P-1", json=supplier_invoice())
+
+    twin = client.put(f"{acme}/supplier-invoices/P-2", json=supplier_invoice())
+
+    assert twin.status_code == 422
+    assert "P-1" in problems_of(twin.json())["number"]

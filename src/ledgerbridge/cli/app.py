@@ -11,7 +11,8 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from ledgerbridge import __version__, apikeys, demo
 from ledgerbridge import logging as lb_logging
@@ -66,14 +67,18 @@ def _root(
 
 def _database(require_current: bool = True) -> Database:
     settings = Settings()
-    database = open_database(settings)
     try:
+        database = open_database(settings)
         current = database.is_current()
-    except OperationalError as exc:
+    # DBAPIError: no server, or a file that is not a database; OSError: the
+    # SQLite folder cannot be created.
+    except (DBAPIError, OSError) as exc:
+        url = make_url(settings.effective_database_url)
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
         err.print(
             f"[red]Cannot open the database[/red] at "
-            f"{database.engine.url.render_as_string(hide_password=True)}: "
-            f"{exc.orig}. Check LEDGERBRIDGE_DATABASE_URL or LEDGERBRIDGE_DATA_DIR."
+            f"{url.render_as_string(hide_password=True)}: "
+            f"{reason}. Check LEDGERBRIDGE_DATABASE_URL or LEDGERBRIDGE_DATA_DIR."
         )
         raise typer.Exit(1) from exc
     if require_current and not current:

@@ -7,7 +7,7 @@ kept at rest as integer minor units (cents) by the storage layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import MAX_PREC, ROUND_HALF_UP, Context, Decimal
 
 CENT = Decimal("0.01")
 
@@ -21,7 +21,8 @@ def round_cents(value: Decimal) -> Decimal:
 
 def to_minor_units(value: Decimal, scale: int = 2) -> int:
     """Turn a Decimal into an integer of `scale` decimals, refusing lost digits."""
-    shifted = value.scaleb(scale)
+    # Exact: under the default context (28 digits) scaleb would round.
+    shifted = value.scaleb(scale, Context(prec=MAX_PREC))
     if shifted != shifted.to_integral_value():
         raise ValueError(f"{value} has more than {scale} decimals")
     return int(shifted)

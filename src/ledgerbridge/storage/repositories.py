@@ -254,6 +254,16 @@ def get_document(
     )
 
 
+def find_document_number(
+    session: Session, party: PartyRow, number: str
+) -> DocumentRow | None:
+    return session.scalar(
+        select(DocumentRow).where(
+            DocumentRow.party_id == party.id, DocumentRow.number == number
+        )
+    )
+
+
 def list_documents(
     session: Session, company: CompanyRow, side: Side, limit: int, offset: int
 ) -> Page[DocumentRow]:

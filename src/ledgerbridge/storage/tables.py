@@ -136,7 +136,12 @@ class DocumentRow(Timestamped, Base):
     """A customer or supplier invoice or credit note, and how it booked."""
 
     __tablename__ = "document"
-    __table_args__ = (UniqueConstraint("company_id", "side", "ref"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "side", "ref"),
+        # One number per party: the same supplier invoice stored twice would
+        # be booked twice.
+        UniqueConstraint("party_id", "number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -54,6 +55,7 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
     app.add_exception_handler(intake.UnknownCompany, _unknown_company)
     app.add_exception_handler(intake.DocumentLocked, _locked)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _conflict)
 
     @app.get("/", include_in_schema=False)
     def home() -> HTMLResponse:
@@ -92,6 +94,15 @@ def _unknown_company(request: Request, exc: Exception) -> JSONResponse:
 
 def _locked(request: Request, exc: Exception) -> JSONResponse:
     return _error(409, "locked", str(exc))
+
+
+def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    # Two requests wrote the same thing at once; the session rolled back.
+    return _error(
+        409,
+        "conflict",
+        "another request changed the same data at the same moment; send it again",
+    )
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:

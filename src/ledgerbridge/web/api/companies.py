@@ -58,7 +58,7 @@ def get_company(company: CompanyDep) -> CompanyOut:
 
 @router.put(
     "/companies/{company}",
-    responses=errors(400, 401, 403, 422, created=CompanyOut),
+    responses=errors(400, 401, 403, 409, 422, created=CompanyOut),
 )
 def put_company(
     company: CompanyRef,

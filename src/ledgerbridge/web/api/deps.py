@@ -42,7 +42,8 @@ def errors(
         401: "No API key, or one that is unknown or revoked.",
         403: "The API key is not allowed to reach this company.",
         404: "Not found.",
-        409: "The document is validated and locked.",
+        409: "The document is validated and locked, or another request wrote "
+        "the same data at the same moment.",
         422: "The input breaks a rule; `problems` says where and why.",
     }
     entries: dict[int | str, dict[str, Any]] = {

@@ -59,7 +59,7 @@ def party_router(role: str, path: str, noun: str) -> APIRouter:
 
     @router.put(
         f"/companies/{{company}}/{path}/{{ref}}",
-        responses=errors(400, 401, 403, 404, 422, created=PartyOut),
+        responses=errors(400, 401, 403, 404, 409, 422, created=PartyOut),
     )
     def put_party(
         company: CompanyDep,

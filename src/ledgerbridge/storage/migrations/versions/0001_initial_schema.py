@@ -181,6 +181,9 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "company_id", "side", "ref", name=op.f("uq_document_company_id_side_ref")
         ),
+        sa.UniqueConstraint(
+            "party_id", "number", name=op.f("uq_document_party_id_number")
+        ),
     )
     with op.batch_alter_table("document", schema=None) as batch_op:
         batch_op.create_index(
