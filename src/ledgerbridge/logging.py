@@ -71,3 +71,5 @@ def configure(level: str = "INFO", fmt: str = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic narrates every schema check at INFO; the CLI says what changed.
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))

@@ -12,7 +12,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from ledgerbridge import __version__, apikeys, demo
 from ledgerbridge import logging as lb_logging
@@ -67,6 +67,15 @@ def _root(
 
 def _database(require_current: bool = True) -> Database:
     settings = Settings()
+    try:
+        make_url(settings.effective_database_url)
+    except ArgumentError as exc:
+        # The URL itself is not shown: it may hold a password.
+        err.print(
+            "[red]LEDGERBRIDGE_DATABASE_URL is not a database URL[/red] "
+            "(expected e.g. postgresql+psycopg://user@host:5432/ledgerbridge)."
+        )
+        raise typer.Exit(1) from exc
     try:
         database = open_database(settings)
         current = database.is_current()
@@ -210,7 +219,10 @@ def run_demo(
         session.commit()
 
     out.print(f"Demo data ready: {summary}.")
-    out.print(f"Database: {database.engine.url.render_as_string(hide_password=True)}")
+    out.print(
+        f"Database: {database.engine.url.render_as_string(hide_password=True)}",
+        soft_wrap=True,
+    )
     out.print("A new API key for the demo (shown once; the previous one is revoked):")
     out.print(f"  {plaintext}", soft_wrap=True, highlight=False)
     base = f"http://{host}:{port}"
