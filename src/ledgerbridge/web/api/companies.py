@@ -43,12 +43,7 @@ def list_companies(
     principal: PrincipalDep, session: SessionDep, limit: Limit = 50, offset: Offset = 0
 ) -> PageOut[CompanyOut]:
     page = repo.list_companies(session, principal.companies, limit, offset)
-    return PageOut[CompanyOut](
-        items=[CompanyOut.model_validate(row) for row in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return PageOut[CompanyOut].of(page, CompanyOut.model_validate)
 
 
 @router.get("/companies/{company}", responses=errors(401, 403, 404, 422))

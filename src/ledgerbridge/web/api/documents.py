@@ -51,12 +51,7 @@ def _reads(side: Side, path: str, noun: str) -> None:
         company: CompanyDep, session: SessionDep, limit: Limit = 50, offset: Offset = 0
     ) -> PageOut[DocumentOut]:
         page = repo.list_documents(session, company, side, limit, offset)
-        return PageOut[DocumentOut](
-            items=[document_out(row) for row in page.items],
-            total=page.total,
-            limit=limit,
-            offset=offset,
-        )
+        return PageOut[DocumentOut].of(page, document_out)
 
     @router.get(
         f"/companies/{{company}}/{path}/{{ref}}",

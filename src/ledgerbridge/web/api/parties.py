@@ -41,12 +41,7 @@ def party_router(role: str, path: str, noun: str) -> APIRouter:
         company: CompanyDep, session: SessionDep, limit: Limit = 50, offset: Offset = 0
     ) -> PageOut[PartyOut]:
         page = repo.list_parties(session, company, role, limit, offset)
-        return PageOut[PartyOut](
-            items=[party_out(row) for row in page.items],
-            total=page.total,
-            limit=limit,
-            offset=offset,
-        )
+        return PageOut[PartyOut].of(page, party_out)
 
     @router.get(
         f"/companies/{{company}}/{path}/{{ref}}", responses=errors(401, 403, 404, 422)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from ledgerbridge.domain.vat_catalogue import VAT_SCENARIOS
 from ledgerbridge.storage import repositories as repo
+from ledgerbridge.storage.tables import PaymentRow
 from ledgerbridge.web.api.deps import (
     CompanyDep,
     Limit,
@@ -31,23 +32,19 @@ def list_payments(
 ) -> PageOut[PaymentOut]:
     """Payments received and made on the company's documents, newest first."""
     page = repo.list_payments(session, company, limit, offset)
-    return PageOut[PaymentOut](
-        items=[
-            PaymentOut(
-                id=row.id,
-                side=row.document.side,
-                document_ref=row.document.ref,
-                document_number=row.document.number,
-                paid_on=row.paid_on,
-                amount=row.amount,
-                currency=row.currency,
-                exact_reference=row.exact_reference,
-            )
-            for row in page.items
-        ],
-        total=page.total,
-        limit=limit,
-        offset=offset,
+    return PageOut[PaymentOut].of(page, payment_out)
+
+
+def payment_out(row: PaymentRow) -> PaymentOut:
+    return PaymentOut(
+        id=row.id,
+        side=row.document.side,
+        document_ref=row.document.ref,
+        document_number=row.document.number,
+        paid_on=row.paid_on,
+        amount=row.amount,
+        currency=row.currency,
+        exact_reference=row.exact_reference,
     )
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ledgerbridge.storage.repositories import Page
 
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -42,6 +45,7 @@ Money = Annotated[
 ]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Input(BaseModel):
@@ -74,6 +78,16 @@ class PageOut(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, page: Page[R], convert: Callable[[R], T]) -> PageOut[T]:
+        """One page of rows, each turned into its schema by `convert`."""
+        return cls(
+            items=[convert(row) for row in page.items],
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+        )
 
 
 # Companies
