@@ -1,0 +1,344 @@
+"""The sandbox-only admin API under /_sandbox/ (never under /api/): set up
+apps and divisions, consent without a browser, look into the books, pay an
+invoice, close a period, set limits, inject faults, move the clock.
+
+JSON in and out, described in the sandbox's OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledgerbridge.sandbox import ledger
+from ledgerbridge.sandbox.core import FAULT_KINDS, Fault, Sandbox
+from ledgerbridge.sandbox.errors import ExactError
+from ledgerbridge.sandbox.ledger import PURCHASE, SALES, Context
+from ledgerbridge.sandbox.oauth import ConsentError, TokenError
+
+DivisionCode = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
+Uri = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$")]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AppIn(Input):
+    redirect_uri: Uri
+
+
+class AppOut(BaseModel):
+    client_id: str
+    client_secret: str
+
+
+class DivisionIn(Input):
+    code: DivisionCode
+    template: Literal["BE", "NL"]
+    name: Name
+
+
+class DivisionOut(BaseModel):
+    code: int
+    name: str
+    template: str
+
+
+class UserIn(Input):
+    username: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
+    password: Annotated[str, Field(min_length=1, max_length=100)]
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}-[A-Z]{2}$")] = "nl-NL"
+
+
+class UserOut(BaseModel):
+    username: str
+    language: str
+
+
+class CodeIn(Input):
+    client_id: Annotated[str, Field(min_length=1, max_length=100)]
+    redirect_uri: Uri
+    divisions: Annotated[list[DivisionCode], Field(min_length=1, max_length=100)]
+    username: Annotated[str, Field(min_length=1, max_length=100)] = "sandbox"
+
+
+class CodeOut(BaseModel):
+    code: str
+
+
+class PaymentIn(Input):
+    entry_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")]
+    amount: Annotated[
+        Decimal, Field(ge=Decimal("-1e12"), le=Decimal("1e12"), decimal_places=2)
+    ]
+    date: date
+
+
+class PaymentOut(BaseModel):
+    entry_id: str
+    status: int
+    is_fully_paid: bool
+    open_amount: float
+
+
+class PeriodIn(Input):
+    year: Annotated[int, Field(ge=1900, le=2999)]
+    period: Annotated[int, Field(ge=1, le=12)]
+
+
+class LimitsIn(Input):
+    minutely: Annotated[int, Field(ge=0, le=1_000_000)]
+    daily: Annotated[int, Field(ge=0, le=100_000_000)]
+
+
+class LimitsOut(BaseModel):
+    minutely: int
+    daily: int
+
+
+class SettingsIn(Input):
+    error_budget: bool = Field(
+        description="Block an endpoint after ten 400/401/403/404 in an hour."
+    )
+
+
+class FaultIn(Input):
+    endpoint: Annotated[
+        str, Field(min_length=1, max_length=200, examples=["salesentry/SalesEntries"])
+    ]
+    method: Literal["GET", "POST", "PUT", "DELETE"]
+    kind: Literal["error_500", "error_503", "timeout", "drop_after_commit", "slow"]
+    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    delay_seconds: Annotated[float, Field(ge=0, le=300)] | None = Field(
+        default=None, description="For timeout (default 30) and slow (default 2)."
+    )
+
+
+class ClockIn(Input):
+    advance_seconds: Annotated[float, Field(ge=0, le=366 * 86400)]
+
+
+class ClockOut(BaseModel):
+    now: datetime
+
+
+class StatsOut(BaseModel):
+    divisions: dict[str, dict[str, Any]]
+
+
+class Done(BaseModel):
+    ok: bool = True
+
+
+def admin_router(sandbox: Sandbox) -> APIRouter:
+    router = APIRouter(prefix="/_sandbox", tags=["sandbox admin"])
+    not_found: dict[int | str, dict[str, Any]] = {
+        404: {"description": "No such division or entry."}
+    }
+
+    def division_of(code: int) -> Any:
+        division = sandbox.divisions.get(code)
+        if division is None:
+            raise HTTPException(404, f"division {code} does not exist")
+        return division
+
+    @router.post("/apps", status_code=201)
+    def create_app(body: AppIn) -> AppOut:
+        """Register an app (client) with its redirect URI."""
+        with sandbox.lock:
+            app = sandbox.oauth.register_app(body.redirect_uri)
+            sandbox.save(oauth=True)
+        return AppOut(client_id=app.client_id, client_secret=app.client_secret)
+
+    @router.post(
+        "/divisions", status_code=201, responses={409: {"description": "Exists."}}
+    )
+    def create_division(body: DivisionIn) -> DivisionOut:
+        """A division with the template's chart, VAT codes, journals, payment
+        conditions and open periods for this year and the previous one."""
+        with sandbox.lock:
+            if body.code in sandbox.divisions:
+                raise HTTPException(409, f"division {body.code} exists already")
+            division = sandbox.add_division(body.code, body.template, body.name)
+        return DivisionOut(
+            code=division.code, name=division.name, template=division.template
+        )
+
+    @router.get("/divisions")
+    def list_divisions() -> list[DivisionOut]:
+        with sandbox.lock:
+            return [
+                DivisionOut(code=d.code, name=d.name, template=d.template)
+                for d in sandbox.divisions.values()
+            ]
+
+    @router.post("/users", status_code=201, responses={409: {"description": "Exists."}})
+    def create_user(body: UserIn) -> UserOut:
+        """A user to sign in as; Exact writes messages in the user's language."""
+        with sandbox.lock:
+            if body.username in sandbox.oauth.users:
+                raise HTTPException(409, f"user {body.username} exists already")
+            user = sandbox.oauth.add_user(
+                body.username, body.password, language=body.language
+            )
+            sandbox.save(oauth=True)
+        return UserOut(username=user.username, language=user.language)
+
+    @router.post(
+        "/oauth/code", responses={400: {"description": "Unknown app or division."}}
+    )
+    def consent(body: CodeIn) -> CodeOut:
+        """The consent step without a browser: a code for `/api/oauth2/token`."""
+        with sandbox.lock:
+            unknown = [c for c in body.divisions if c not in sandbox.divisions]
+            if unknown:
+                raise HTTPException(400, f"unknown divisions: {unknown}")
+            try:
+                code = sandbox.oauth.issue_code(
+                    body.client_id, body.redirect_uri, body.username, body.divisions
+                )
+            except (ConsentError, TokenError, ValueError, KeyError) as exc:
+                raise HTTPException(
+                    400, str(exc) or "unknown app or redirect URI"
+                ) from exc
+            sandbox.save(oauth=True)
+        return CodeOut(code=code)
+
+    @router.get("/divisions/{code}/entries", responses=not_found)
+    def entries(
+        code: DivisionCode,
+        kind: Annotated[Literal["sales", "purchase"], Query()] = "sales",
+    ) -> list[dict[str, Any]]:
+        """Every booked entry with Exact's field names and its lines."""
+        side = SALES if kind == "sales" else PURCHASE
+        with sandbox.lock:
+            division = division_of(code)
+            result = []
+            for entry in division.records(side.entries).values():
+                lines = sorted(
+                    division.find(side.line_records, EntryID=entry["EntryID"]),
+                    key=lambda line: line["LineNumber"],
+                )
+                result.append(
+                    {**_plain(entry), side.lines: [_plain(line) for line in lines]}
+                )
+        return sorted(result, key=lambda e: (e["Journal"], e["EntryNumber"]))
+
+    @router.post("/divisions/{code}/payments", responses=not_found)
+    def pay(code: DivisionCode, body: PaymentIn) -> PaymentOut:
+        """Pay (or, with a negative amount, reopen) a booked entry."""
+        with sandbox.lock:
+            division = division_of(code)
+            ctx = Context(division, "en-GB", division.local_now(sandbox.clock))
+            # Exact's dates are naive local wall-clock values (API.md §6.5).
+            paid_on = datetime.combine(body.date, datetime.min.time())
+            try:
+                term = ledger.register_payment(
+                    ctx, body.entry_id.lower(), body.amount, paid_on
+                )
+            except ExactError as exc:
+                raise HTTPException(404, exc.message) from exc
+            sandbox.save(divisions=[code])
+        return PaymentOut(
+            entry_id=term["TransactionEntryID"],
+            status=term["Status"],
+            is_fully_paid=term["IsFullyPaid"],
+            open_amount=float(term["AmountDC"] - term["_paid"]),
+        )
+
+    @router.post("/divisions/{code}/periods/close", responses=not_found)
+    def close_period(code: DivisionCode, body: PeriodIn) -> Done:
+        with sandbox.lock:
+            division_of(code).closed_periods.add((body.year, body.period))
+            sandbox.save(divisions=[code])
+        return Done()
+
+    @router.put("/divisions/{code}/limits", responses=not_found)
+    def set_limits(code: DivisionCode, body: LimitsIn) -> LimitsOut:
+        with sandbox.lock:
+            division = division_of(code)
+            division.minutely_limit, division.daily_limit = body.minutely, body.daily
+            sandbox.save(divisions=[code])
+        return LimitsOut(minutely=body.minutely, daily=body.daily)
+
+    @router.put("/settings")
+    def settings(body: SettingsIn) -> SettingsIn:
+        with sandbox.lock:
+            sandbox.limits.error_budget = body.error_budget
+            sandbox.save(meta=True)
+        return body
+
+    @router.get("/stats")
+    def stats() -> StatsOut:
+        with sandbox.lock:
+            return StatsOut(
+                divisions={str(code): s.as_dict() for code, s in sandbox.stats.items()}
+            )
+
+    @router.post("/stats/reset")
+    def reset_stats() -> Done:
+        with sandbox.lock:
+            sandbox.stats.clear()
+        return Done()
+
+    @router.post("/faults", status_code=201)
+    def add_fault(body: FaultIn) -> Done:
+        """The next `count` matching calls fail as `kind` says."""
+        default_delay = {"timeout": 30.0, "slow": 2.0}.get(body.kind, 0.0)
+        sandbox.add_fault(
+            Fault(
+                body.endpoint.strip("/"),
+                body.method,
+                body.kind,
+                body.count,
+                default_delay if body.delay_seconds is None else body.delay_seconds,
+            )
+        )
+        return Done()
+
+    @router.post("/tokens/expire")
+    def expire_tokens() -> Done:
+        with sandbox.lock:
+            sandbox.oauth.expire_access_tokens()
+            sandbox.save(oauth=True)
+        return Done()
+
+    @router.post("/clock")
+    def advance_clock(body: ClockIn) -> ClockOut:
+        with sandbox.lock:
+            now = sandbox.clock.advance(body.advance_seconds)
+            sandbox.save(meta=True)
+        return ClockOut(now=now)
+
+    @router.post("/reset")
+    def reset() -> Done:
+        sandbox.reset()
+        return Done()
+
+    assert set(FAULT_KINDS) == {
+        "error_500",
+        "error_503",
+        "timeout",
+        "drop_after_commit",
+        "slow",
+    }
+    return router
+
+
+def _plain(record: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in record.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, Decimal):
+            value = float(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        result[key] = value
+    return result
