@@ -360,7 +360,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             frozenset({"GET", "PUT"}),
         ),
         Endpoint(
-            "cashflow/Payments", "Receivable", "payables", frozenset({"GET", "PUT"})
+            "cashflow/Payments", "Payment", "payables", frozenset({"GET", "PUT"})
         ),
         Endpoint(
             "bulk/Cashflow/Receivables",
@@ -372,7 +372,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         Endpoint(
             "bulk/Cashflow/Payments",
-            "Receivable",
+            "Payment",
             "payables",
             _GET,
             page_size=BULK_PAGE_SIZE,
@@ -428,3 +428,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
     )
 }
+
+# cashflow/Payments: the shape of Receivables for supplier invoices, without
+# IsFullyPaid (API.md §7.11).
+ENTITIES["Payment"] = Entity(
+    "Payment",
+    "ID",
+    {k: v for k, v in ENTITIES["Receivable"].fields.items() if k != "IsFullyPaid"},
+)
