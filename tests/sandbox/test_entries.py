@@ -3,6 +3,7 @@ it derives (API.md §6.6-§6.8, §7.6-§7.9)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -344,3 +345,17 @@ def test_payment_partly_then_fully_then_reopened(exact: Signed) -> None:
     assert (after_full["Status"], after_full["IsFullyPaid"]) == (50, True)
     assert (reopened["status"], reopened["open_amount"]) == (20, 51.86)
     assert term()["Timestamp"] > after_full["Timestamp"]
+
+
+def test_text_that_cannot_be_encoded_is_refused_not_stored(exact: Signed) -> None:
+    body = json.dumps(sales_entry(exact, BE, YourRef="a\ud800b"))  # escaped: \ud800
+    response = exact.call(
+        "POST",
+        f"{BE}/salesentry/SalesEntries",
+        content=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    listing = exact.get(f"{BE}/salesentry/SalesEntries", **{"$select": "YourRef"})
+
+    assert response.status_code == 400
+    assert listing.json()["d"]["results"] == []

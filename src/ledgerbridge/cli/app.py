@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from ledgerbridge import __version__, apikeys, demo
 from ledgerbridge import logging as lb_logging
+from ledgerbridge.cli.sandbox import sandbox_app
 from ledgerbridge.settings import Settings
 from ledgerbridge.storage import migrate
 from ledgerbridge.storage import repositories as repo
@@ -34,6 +35,7 @@ companies_app = typer.Typer(help="Companies.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(companies_app, name="companies")
+app.add_typer(sandbox_app, name="sandbox")
 
 out = Console()
 err = Console(stderr=True)

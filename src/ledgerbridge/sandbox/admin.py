@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ledgerbridge.sandbox import ledger
 from ledgerbridge.sandbox.core import FAULT_KINDS, Fault, Sandbox
@@ -20,13 +20,24 @@ from ledgerbridge.sandbox.errors import ExactError
 from ledgerbridge.sandbox.ledger import PURCHASE, SALES, Context
 from ledgerbridge.sandbox.oauth import ConsentError, TokenError
 
-DivisionCode = Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+def _whole(value: Any) -> Any:
+    """JSON's 5.0 is the integer 5 (JSON Schema agrees); strict int refuses
+    it, so it becomes 5 first."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# After the bounds, so they stay in the JSON schema.
+WHOLE = BeforeValidator(_whole)
+DivisionCode = Annotated[int, Field(ge=1, le=2_147_483_647), WHOLE]
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
 Uri = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$")]
 
 
 class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict, so JSON `false` is no 0 and `0` no false: the documented types
+    # hold. Fields whose JSON form is text (dates, decimals) opt out.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class AppIn(Input):
@@ -75,9 +86,10 @@ class CodeOut(BaseModel):
 class PaymentIn(Input):
     entry_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")]
     amount: Annotated[
-        Decimal, Field(ge=Decimal("-1e12"), le=Decimal("1e12"), decimal_places=2)
+        Decimal,
+        Field(ge=Decimal("-1e12"), le=Decimal("1e12"), decimal_places=2, strict=False),
     ]
-    date: date
+    date: Annotated[date, Field(strict=False)]
 
 
 class PaymentOut(BaseModel):
@@ -88,13 +100,13 @@ class PaymentOut(BaseModel):
 
 
 class PeriodIn(Input):
-    year: Annotated[int, Field(ge=1900, le=2999)]
-    period: Annotated[int, Field(ge=1, le=12)]
+    year: Annotated[int, Field(ge=1900, le=2999), WHOLE]
+    period: Annotated[int, Field(ge=1, le=12), WHOLE]
 
 
 class LimitsIn(Input):
-    minutely: Annotated[int, Field(ge=0, le=1_000_000)]
-    daily: Annotated[int, Field(ge=0, le=100_000_000)]
+    minutely: Annotated[int, Field(ge=0, le=1_000_000), WHOLE]
+    daily: Annotated[int, Field(ge=0, le=100_000_000), WHOLE]
 
 
 class LimitsOut(BaseModel):
@@ -114,7 +126,7 @@ class FaultIn(Input):
     ]
     method: Literal["GET", "POST", "PUT", "DELETE"]
     kind: Literal["error_500", "error_503", "timeout", "drop_after_commit", "slow"]
-    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    count: Annotated[int, Field(ge=1, le=1000), WHOLE] = 1
     delay_seconds: Annotated[float, Field(ge=0, le=300)] | None = Field(
         default=None, description="For timeout (default 30) and slow (default 2)."
     )
@@ -136,10 +148,29 @@ class Done(BaseModel):
     ok: bool = True
 
 
+class Problem(BaseModel):
+    """A 4xx answer of the admin API (FastAPI's `HTTPException` body)."""
+
+    detail: str
+
+
 def admin_router(sandbox: Sandbox) -> APIRouter:
-    router = APIRouter(prefix="/_sandbox", tags=["sandbox admin"])
+    router = APIRouter(
+        prefix="/_sandbox",
+        tags=["sandbox admin"],
+        responses={
+            400: {
+                "description": "The body is not JSON, or a value is refused "
+                "(e.g. a malformed redirect URI).",
+                "model": Problem,
+            }
+        },
+    )
     not_found: dict[int | str, dict[str, Any]] = {
-        404: {"description": "No such division or entry."}
+        404: {"description": "No such division or entry.", "model": Problem}
+    }
+    exists: dict[int | str, dict[str, Any]] = {
+        409: {"description": "Exists.", "model": Problem}
     }
 
     def division_of(code: int) -> Any:
@@ -152,13 +183,14 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
     def create_app(body: AppIn) -> AppOut:
         """Register an app (client) with its redirect URI."""
         with sandbox.lock:
-            app = sandbox.oauth.register_app(body.redirect_uri)
+            try:
+                app = sandbox.oauth.register_app(body.redirect_uri)
+            except ValueError as exc:  # e.g. "http://[" or a #fragment
+                raise HTTPException(400, str(exc)) from exc
             sandbox.save(oauth=True)
         return AppOut(client_id=app.client_id, client_secret=app.client_secret)
 
-    @router.post(
-        "/divisions", status_code=201, responses={409: {"description": "Exists."}}
-    )
+    @router.post("/divisions", status_code=201, responses=exists)
     def create_division(body: DivisionIn) -> DivisionOut:
         """A division with the template's chart, VAT codes, journals, payment
         conditions and open periods for this year and the previous one."""
@@ -178,7 +210,7 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
                 for d in sandbox.divisions.values()
             ]
 
-    @router.post("/users", status_code=201, responses={409: {"description": "Exists."}})
+    @router.post("/users", status_code=201, responses=exists)
     def create_user(body: UserIn) -> UserOut:
         """A user to sign in as; Exact writes messages in the user's language."""
         with sandbox.lock:
@@ -191,7 +223,13 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
         return UserOut(username=user.username, language=user.language)
 
     @router.post(
-        "/oauth/code", responses={400: {"description": "Unknown app or division."}}
+        "/oauth/code",
+        responses={
+            400: {
+                "description": "Unknown app or division, or a body that is not JSON.",
+                "model": Problem,
+            }
+        },
     )
     def consent(body: CodeIn) -> CodeOut:
         """The consent step without a browser: a code for `/api/oauth2/token`."""

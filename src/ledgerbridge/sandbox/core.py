@@ -123,8 +123,14 @@ class Sandbox:
         """Write what changed to the state file, if there is one."""
         if self._file is None:
             return
+        with self.lock:
+            self._file.save(self._snapshot(divisions or [], oauth, meta))
+
+    def _snapshot(
+        self, divisions: list[int], oauth: bool, meta: bool
+    ) -> dict[str, str | None]:
         values: dict[str, str | None] = {}
-        for code in divisions or []:
+        for code in divisions:
             if code in self.divisions:
                 values[f"division:{code}"] = division_to_json(self.divisions[code])
         if oauth:
@@ -136,7 +142,7 @@ class Sandbox:
                     "error_budget": self.limits.error_budget,
                 }
             )
-        self._file.save(values)
+        return values
 
     def _load(self) -> None:
         assert self._file is not None

@@ -76,6 +76,7 @@ def convert(name: str, edm: str, raw: Any, language: str) -> Any:
     try:
         return _CONVERTERS[edm](raw, language)
     except (ValueError, TypeError, InvalidOperation, binascii.Error) as exc:
+        # UnicodeEncodeError is a ValueError
         raise ExactError(
             400,
             STREAM + "Error encountered in converting the value from request "
@@ -95,7 +96,9 @@ def _guid(raw: Any, language: str) -> str:
 def _string(raw: Any, _language: str) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
         raise TypeError("not a string")
-    return str(raw)
+    text = str(raw)
+    text.encode("utf-8")  # a lone surrogate cannot be stored or answered
+    return text
 
 
 def _integer(raw: Any, _language: str) -> int:

@@ -359,9 +359,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             "receivables",
             frozenset({"GET", "PUT"}),
         ),
-        Endpoint(
-            "cashflow/Payments", "Payment", "payables", frozenset({"GET", "PUT"})
-        ),
+        Endpoint("cashflow/Payments", "Payment", "payables", frozenset({"GET", "PUT"})),
         Endpoint(
             "bulk/Cashflow/Receivables",
             "Receivable",
