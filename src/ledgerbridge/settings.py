@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/exact/callback"
+
+
+class MissingSetting(Exception):
+    """A command needs a setting that is not set; the message names the
+    environment variable and what to put in it."""
 
 
 class Settings(BaseSettings):
@@ -21,6 +28,36 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; postgresql+psycopg://... switches to PostgreSQL. "
         "Default: SQLite in the data folder.",
     )
+    secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys that encrypt stored Exact tokens; "
+        "the first one encrypts, all decrypt. Default: the key file "
+        "'secret.keys' in the data folder, created on first use.",
+    )
+    exact_client_id: str | None = Field(
+        default=None,
+        description="Client ID of the app registered in Exact's App Center.",
+    )
+    exact_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Client secret of that app; keep it in the environment only.",
+    )
+    exact_redirect_uri: str = Field(
+        default=DEFAULT_REDIRECT_URI,
+        description="The redirect URI registered with the app, character for "
+        "character; 'ledgerbridge connect' listens on it when it is local.",
+    )
+    exact_base_url: str | None = Field(
+        default=None,
+        description="Exact Online's base URL for every company, instead of the "
+        "host of the company's country, e.g. the sandbox http://127.0.0.1:8700.",
+    )
+    exact_daily_reserve: int = Field(
+        default=100,
+        ge=0,
+        description="Calls per company and day kept back: runs stop when Exact "
+        "reports fewer remaining, until 00:00 UTC.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 
@@ -29,3 +66,23 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'ledgerbridge.sqlite3'}"
+
+    def exact_credentials(self) -> tuple[str, str]:
+        """The app's client ID and secret; `MissingSetting` names the first
+        variable that is not set."""
+        client_id = (self.exact_client_id or "").strip()
+        if not client_id:
+            raise MissingSetting(_missing_exact("LEDGERBRIDGE_EXACT_CLIENT_ID", "ID"))
+        secret = self.exact_client_secret
+        if secret is None or not secret.get_secret_value().strip():
+            raise MissingSetting(
+                _missing_exact("LEDGERBRIDGE_EXACT_CLIENT_SECRET", "secret")
+            )
+        return client_id, secret.get_secret_value().strip()
+
+
+def _missing_exact(variable: str, what: str) -> str:
+    return (
+        f"{variable} is not set: set it to the client {what} of the app "
+        "registered in Exact's App Center (see docs/exact-online.md)."
+    )

@@ -132,7 +132,10 @@ def test_stats_count_calls_limits_and_errors(exact: Signed) -> None:
         "errors": 1,
         "by_endpoint": {"GET vat/VATCodes": 2, "GET salesentry/SalesEntries": 1},
     }
-    assert exact.http.get("/_sandbox/stats").json() == {"divisions": {}}
+    assert exact.http.get("/_sandbox/stats").json() == {
+        "divisions": {},
+        "token_endpoint": {},
+    }
 
 
 def test_error_budget_blocks_an_endpoint_after_ten_errors(exact: Signed) -> None:

@@ -142,6 +142,7 @@ class ClockOut(BaseModel):
 
 class StatsOut(BaseModel):
     divisions: dict[str, dict[str, Any]]
+    token_endpoint: dict[str, int] = Field(default_factory=dict)
 
 
 class Done(BaseModel):
@@ -314,15 +315,19 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
 
     @router.get("/stats")
     def stats() -> StatsOut:
+        """Calls per division, and the token endpoint's answers by outcome
+        (`refresh_token:unauthorized_client` counts "Old refresh token used")."""
         with sandbox.lock:
             return StatsOut(
-                divisions={str(code): s.as_dict() for code, s in sandbox.stats.items()}
+                divisions={str(code): s.as_dict() for code, s in sandbox.stats.items()},
+                token_endpoint=dict(sandbox.oauth.token_outcomes),
             )
 
     @router.post("/stats/reset")
     def reset_stats() -> Done:
         with sandbox.lock:
             sandbox.stats.clear()
+            sandbox.oauth.token_outcomes.clear()
         return Done()
 
     @router.post("/faults", status_code=201)
@@ -346,6 +351,11 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
             sandbox.oauth.expire_access_tokens()
             sandbox.save(oauth=True)
         return Done()
+
+    @router.get("/clock")
+    def read_clock() -> ClockOut:
+        """The sandbox's time, for clients that follow it."""
+        return ClockOut(now=sandbox.clock.now())
 
     @router.post("/clock")
     def advance_clock(body: ClockIn) -> ClockOut:

@@ -32,6 +32,7 @@ import secrets
 import string
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -219,6 +220,9 @@ class OAuthServer:
         self._access_tokens: dict[str, _AccessToken] = {}
         self._refresh_tokens: dict[str, _RefreshToken] = {}
         self._token_calls: dict[tuple[str, str, str], int] = {}
+        # What the token endpoint answered, by grant and outcome: the fault
+        # drills count refused refreshes ("refresh_token:unauthorized_client").
+        self.token_outcomes: Counter[str] = Counter()
         # Re-entrant: public methods call each other under the lock. Holding
         # it through a refresh makes the first of two concurrent refreshes
         # win and the second get "Old refresh token used." (§3.4).
@@ -380,10 +384,17 @@ class OAuthServer:
                 # Exact has no unsupported_grant_type; everything malformed
                 # is a bare invalid_request (API.md §3.3).
                 raise _invalid_request()
-            app = self._client(form, authorization)
-            if grant_type == "authorization_code":
-                return self._redeem_code(app, form)
-            return self._refresh(app, form)
+            try:
+                app = self._client(form, authorization)
+                if grant_type == "authorization_code":
+                    answer = self._redeem_code(app, form)
+                else:
+                    answer = self._refresh(app, form)
+            except TokenError as exc:
+                self.token_outcomes[f"{grant_type}:{exc.error}"] += 1
+                raise
+            self.token_outcomes[f"{grant_type}:ok"] += 1
+            return answer
 
     def _client(self, form: Mapping[str, str], authorization: str | None) -> App:
         form_id = form.get("client_id")

@@ -262,3 +262,36 @@ class ApiKeyCompanyRow(Base):
         ForeignKey("api_key.id", ondelete="CASCADE"), primary_key=True
     )
     company_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ExactConnectionRow(Timestamped, Base):
+    """A company's connection to Exact Online: where, which administration,
+    its tokens (Fernet ciphertext, see `storage/secrets.py`) and the last
+    rate limits Exact reported."""
+
+    __tablename__ = "exact_connection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), unique=True
+    )
+    base_url: Mapped[str] = mapped_column(String(200))
+    division: Mapped[int | None] = mapped_column(Integer)
+    access_token: Mapped[str | None] = mapped_column(Text)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    needs_sign_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    daily_limit: Mapped[int | None] = mapped_column(Integer)
+    daily_remaining: Mapped[int | None] = mapped_column(Integer)
+    daily_reset: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    minutely_limit: Mapped[int | None] = mapped_column(Integer)
+    minutely_remaining: Mapped[int | None] = mapped_column(Integer)
+    minutely_reset: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:  # never show a token, not even encrypted
+        return (
+            f"ExactConnectionRow(id={self.id!r}, company_id={self.company_id!r}, "
+            f"division={self.division!r}, needs_sign_in={self.needs_sign_in!r})"
+        )
