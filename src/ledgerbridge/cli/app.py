@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from ledgerbridge import __version__, apikeys, demo
 from ledgerbridge import logging as lb_logging
+from ledgerbridge.cli.connect import connect, connections_app
 from ledgerbridge.cli.keys import keys_app
 from ledgerbridge.cli.sandbox import sandbox_app
 from ledgerbridge.settings import Settings
@@ -38,6 +39,8 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(companies_app, name="companies")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(keys_app, name="keys")
+app.add_typer(connections_app, name="connections")
+app.command("connect")(connect)
 
 out = Console()
 err = Console(stderr=True)

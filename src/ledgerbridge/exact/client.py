@@ -43,7 +43,7 @@ from ledgerbridge.exact.tokens import TokenPair, TokenStore
 logger = structlog.get_logger(__name__)
 
 TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
-"""Set on the injected `httpx2.Client` (see `connect.py`): every call has one."""
+"""Set on the injected `httpx2.Client` (`wiring.http_client`): every call has one."""
 ERROR_BUDGET = 8  # Exact blocks the app at 10 errors per endpoint and hour
 ERROR_STATUSES = frozenset({400, 401, 403, 404})
 
