@@ -239,6 +239,9 @@ class ExactClient:
         """Refresh once across threads and processes: inside the store's lock,
         re-read; someone may have refreshed already."""
         dead: str | None = None
+        stored = self.store.current(self.connection)
+        if stored is not None and stored.access_token != seen.access_token:
+            return stored  # refreshed meanwhile: no need to queue for the lock
         with self.store.locked(self.connection) as locked:
             if locked.needs_sign_in:
                 raise NeedsSignIn.for_connection(self.division, locked.reason)
