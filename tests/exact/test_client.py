@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +273,22 @@ def test_no_secret_reaches_the_logs_or_the_database(
         wal = path.with_name(path.name + "-wal")
         raw = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
         assert not any(secret.encode() in raw for secret in secrets)
+
+
+def test_a_periods_entries_come_in_bulk(connected: Connected) -> None:
+    connected.limits(1000, 5000)
+    for n in range(70):
+        resources.create_entry(
+            connected.client, "sales", entry_body(connected, f"F{n}")
+        )
+    calls_before = connected.stats()["divisions"][str(DIVISION)]["calls"]  # type: ignore[index]
+
+    booked = resources.booked_between(
+        connected.client, "70", date(2026, 11, 1), date(2026, 11, 30)
+    )
+    calls = connected.stats()["divisions"][str(DIVISION)]["calls"]  # type: ignore[index]
+
+    assert sorted(row["YourRef"] for row in booked.values()) == sorted(
+        f"F{n}" for n in range(70)
+    )
+    assert calls - calls_before == 1  # 70 entries, 210 ledger lines, one page
