@@ -33,7 +33,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx2
 import pytest
-import uvicorn
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -50,6 +49,7 @@ from ledgerbridge.settings import Settings
 from ledgerbridge.storage.secrets import SecretBox
 from ledgerbridge.storage.tokens import DbTokenStore
 from ledgerbridge.wiring import Database
+from tests.serving import serve
 
 runner = CliRunner()
 
@@ -145,40 +145,22 @@ class Served:
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    config = uvicorn.Config(
-        create_app(Sandbox()), host="127.0.0.1", port=0, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    with serve(create_app(Sandbox())) as url:
+        yield from _set_up(url)
+
+
+def _set_up(url: str) -> Iterator[Served]:
     redirect_uri = f"http://127.0.0.1:{_free_port()}/exact/callback"
-    try:
-        with httpx2.Client(base_url=url, timeout=10) as admin:
-            created = admin.post(
-                "/_sandbox/divisions",
-                json={"code": 1001, "template": "BE", "name": "Demo"},
-            )
-            assert created.status_code == 201, created.text
-            registered = admin.post(
-                "/_sandbox/apps", json={"redirect_uri": redirect_uri}
-            )
-            assert registered.status_code == 201, registered.text
-            app_ = registered.json()
-            yield Served(
-                url, admin, redirect_uri, app_["client_id"], app_["client_secret"]
-            )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "uvicorn did not stop"
+    with httpx2.Client(base_url=url, timeout=10) as admin:
+        created = admin.post(
+            "/_sandbox/divisions",
+            json={"code": 1001, "template": "BE", "name": "Demo"},
+        )
+        assert created.status_code == 201, created.text
+        registered = admin.post("/_sandbox/apps", json={"redirect_uri": redirect_uri})
+        assert registered.status_code == 201, registered.text
+        app_ = registered.json()
+        yield Served(url, admin, redirect_uri, app_["client_id"], app_["client_secret"])
 
 
 @dataclass

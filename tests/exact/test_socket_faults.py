@@ -14,7 +14,6 @@ by looking it up, as the sync layer will. A read is simply retried.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,6 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from cryptography.fernet import Fernet
 
 from ledgerbridge import intake
@@ -46,6 +44,7 @@ from ledgerbridge.sandbox.core import Sandbox
 from ledgerbridge.storage.secrets import SecretBox
 from ledgerbridge.storage.tokens import DbTokenStore
 from ledgerbridge.wiring import Database
+from tests.serving import serve
 
 DIVISION = 1001
 REDIRECT = "http://127.0.0.1:9/callback"  # never called: the 302 is read
@@ -66,42 +65,18 @@ class Served:
 
 @contextmanager
 def serve_sandbox(sandbox: Sandbox) -> Iterator[Served]:
-    """`sandbox` served by uvicorn in a thread on a free port of 127.0.0.1,
-    with division `DIVISION`; stopped (and its thread joined) on exit.
-
-    Logging stays as pytest set it up (`log_config=None`): the traceback
-    uvicorn logs for the `drop_after_commit` fault is captured like any log
-    record and warns nothing."""
-    config = uvicorn.Config(
-        create_app(sandbox),
-        host="127.0.0.1",
-        port=0,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox-uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        url = f"http://127.0.0.1:{port}"
-        with httpx2.Client(base_url=url, timeout=10) as admin:
-            created = admin.post(
-                "/_sandbox/divisions",
-                json={"code": DIVISION, "template": "BE", "name": "Socket BE"},
-            )
-            assert created.status_code == 201, created.text
-            yield Served(url, sandbox, admin)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        assert not thread.is_alive(), "uvicorn did not stop"
+    """`sandbox` on a real socket (see `tests/serving.py`), with division
+    `DIVISION`."""
+    with (
+        serve(create_app(sandbox)) as url,
+        httpx2.Client(base_url=url, timeout=10) as admin,
+    ):
+        created = admin.post(
+            "/_sandbox/divisions",
+            json={"code": DIVISION, "template": "BE", "name": "Socket BE"},
+        )
+        assert created.status_code == 201, created.text
+        yield Served(url, sandbox, admin)
 
 
 class HttpClock:

@@ -17,8 +17,6 @@ clock and a higher minutely limit (the test says why).
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,10 +26,10 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx2
 import pytest
-import uvicorn
 
 from ledgerbridge.sandbox.app import create_app
 from ledgerbridge.sandbox.core import Sandbox
+from tests.serving import serve
 
 sdk = pytest.importorskip(
     "exact_online_sdk", reason="the `contract` extra is not installed"
@@ -54,27 +52,11 @@ class Served:
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    config = uvicorn.Config(
-        create_app(Sandbox()), host="127.0.0.1", port=0, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx2.Client(base_url=url, timeout=10) as admin:
-            yield Served(url, admin)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive(), "uvicorn did not stop"
+    with (
+        serve(create_app(Sandbox())) as url,
+        httpx2.Client(base_url=url, timeout=10) as admin,
+    ):
+        yield Served(url, admin)
 
 
 class _FormReader(HTMLParser):
