@@ -49,8 +49,10 @@ def _pad(code: str) -> str:
     return code.rjust(18)
 
 
-def _vat(percent: str, kind: str, side: str, blocked: bool = False) -> ExactVatCode:
-    return ExactVatCode(Decimal(percent) / 100, kind, side, blocked)
+def _vat(
+    percent: str, kind: str, side: str, blocked: bool = False, charged: bool = False
+) -> ExactVatCode:
+    return ExactVatCode(Decimal(percent) / 100, kind, side, blocked, charged)
 
 
 ACCOUNTS = MappingProxyType(
@@ -104,7 +106,8 @@ BE = ReferenceData(
             "A12": _vat("12", "E", "P"),
             "A06": _vat("6", "E", "P"),
             "A00": _vat("0", "B", "P"),
-            "AMC": _vat("21", "E", "P"),
+            "AMC": _vat("21", "E", "P", charged=True),
+            "AIB": _vat("21", "E", "P", charged=True),
             "VXB": _vat("21", "E", "S", blocked=True),
             "V2I": _vat("21", "I", "S"),
         }
@@ -909,6 +912,36 @@ PROBLEMS = [
         SALES_TAB,
     ),
     (
+        "vat_rate_mismatch",
+        {
+            "document": _with_lines(
+                Line("Works", Decimal("1"), Decimal("9"), "BE-REVERSE-CHARGE"),
+                **PURCHASE,
+            ),
+            "tab": _settings(
+                side=Side.PURCHASE,
+                vat_codes=MappingProxyType({"BE-REVERSE-CHARGE": "A21"}),
+            ),
+        },
+        "which is 21 % while the scenario charges 0 %: use a 0 % code (reverse "
+        "charge and intra-EU purchases book with a 0 % code or a charged code)",
+        PURCHASE_TAB,
+    ),
+    (
+        "vat_rate_mismatch",
+        {
+            "document": _with_lines(
+                Line("Tiles", Decimal("1"), Decimal("9"), "BE-21"), **PURCHASE
+            ),
+            "tab": _settings(
+                side=Side.PURCHASE, vat_codes=MappingProxyType({"BE-21": "AMC"})
+            ),
+        },
+        "which is a charged code (21 % self-assessed, no VAT on the invoice) "
+        "while the scenario charges 21 %",
+        PURCHASE_TAB,
+    ),
+    (
         "not_validated",
         {"document": _document(validated=False)},
         "The invoice 2025-0042 is not validated yet",
@@ -1032,3 +1065,121 @@ def test_build_booking_gl_wrong_type_and_blocked_both_reported():
     assert isinstance(result, BookingProblems)
     assert result.codes == ["gl_wrong_type", "gl_blocked"]
     assert {p.where for p in result} == {SALES_TAB}
+
+
+# Reverse charge and intra-EU acquisitions on purchases: charged codes.
+
+
+def _reverse_charge_purchase() -> Document:
+    return _document(
+        side=Side.PURCHASE,
+        number="RC-2025-7",
+        lines=(
+            Line("Tiling works", Decimal("1"), Decimal("3000.00"), "BE-REVERSE-CHARGE"),
+            Line("Taps from NL", Decimal("4"), Decimal("62.50"), "BE-00-INTRA-EU"),
+        ),
+        payment_reference=None,
+    )
+
+
+def _charged_tab() -> ExportSettings:
+    codes = dict(VAT_CODES["BE", Side.PURCHASE])
+    codes |= {"BE-REVERSE-CHARGE": "AMC", "BE-00-INTRA-EU": "AIB"}
+    return _settings(side=Side.PURCHASE, vat_codes=MappingProxyType(codes))
+
+
+def test_build_booking_reverse_charge_purchase_maps_to_charged_codes():
+    booking = _booked(_book(_reverse_charge_purchase(), tab=_charged_tab()))
+    body = payload(booking)
+
+    assert [(line.vat_code, line.vat_amount_fc) for line in booking.lines] == [
+        ("AMC", Decimal("0.00")),
+        ("AIB", Decimal("0.00")),
+    ]
+    assert [
+        (line["VATCode"], line["AmountFC"], line["VATAmountFC"])
+        for line in body["PurchaseEntryLines"]
+    ] == [("AMC", "3000.00", "0.00"), ("AIB", "250.00", "0.00")]
+
+
+def test_build_booking_charged_code_refused_on_sales():
+    tab = _settings(vat_codes=MappingProxyType({"BE-REVERSE-CHARGE": "AMC"}))
+    document = _with_lines(
+        Line("Works", Decimal("1"), Decimal("9"), "BE-REVERSE-CHARGE")
+    )
+
+    result = _book(document, tab=tab)
+
+    assert isinstance(result, BookingProblems)
+    assert result.codes == ["vat_code_wrong_side", "vat_rate_mismatch"]
+
+
+def test_build_booking_reverse_charge_purchase_books_in_the_sandbox():
+    """The payload of a charged-code booking, posted to the in-process sandbox
+    (a test may import it; `src` may not): 201, and the entry owes the
+    supplier the invoice's total, its net."""
+    from fastapi.testclient import TestClient
+
+    from ledgerbridge.sandbox.app import create_app
+    from ledgerbridge.sandbox.core import Sandbox
+    from tests.sandbox.conftest import sign_in, supplier
+
+    sandbox = Sandbox()
+    with TestClient(create_app(sandbox), base_url="http://sandbox.test") as http:
+        created = http.post(
+            "/_sandbox/divisions",
+            json={"code": 1001, "template": "BE", "name": "Demo BE"},
+        )
+        assert created.status_code == 201, created.text
+        exact = sign_in(http, sandbox, [1001])
+        supplier(exact, 1001, "2001")
+
+        def rows(resource: str, select: str, **query: str) -> list[dict]:
+            found = exact.get(f"1001/{resource}", **{"$select": select, **query})
+            return list(found.json()["d"]["results"])
+
+        reference = ReferenceData(
+            journals={
+                row["Code"]: ExactJournal(row["Type"])
+                for row in rows("financial/Journals", "Code,Type")
+            },
+            gl_accounts={
+                row["Code"]: ExactGLAccount(row["ID"], row["Type"])
+                for row in rows("financial/GLAccounts", "ID,Code,Type")
+            },
+            vat_codes={
+                row["Code"].strip(): ExactVatCode(
+                    Decimal(str(row["Percentage"])),
+                    row["Type"],
+                    row["VATTransactionType"],
+                    row["IsBlocked"],
+                    row["Charged"],
+                )
+                for row in rows(
+                    "vat/VATCodes",
+                    "Code,Percentage,Type,VATTransactionType,IsBlocked,Charged",
+                )
+            },
+            accounts={
+                row["Code"]: ExactAccount(
+                    row["ID"], row["Status"] == "C", row["IsSupplier"]
+                )
+                for row in rows(
+                    "crm/Accounts",
+                    "ID,Code,Status,IsSupplier",
+                    **{"$filter": f"Code eq '{_pad('2001')}'"},
+                )
+            },
+        )
+        document = _reverse_charge_purchase()
+        booking = _booked(
+            build_booking(document, SUPPLIER, _charged_tab(), "EUR", reference)
+        )
+
+        response = exact.post(f"1001/{booking.resource}", payload(booking))
+
+    assert response.status_code == 201, response.text
+    entry = response.json()["d"]
+    assert Decimal(str(entry["AmountFC"])) == document.amounts().total
+    assert document.amounts().total == Decimal("3250.00")
+    assert Decimal(str(entry["VATAmountFC"])) == Decimal("682.50")  # self-assessed

@@ -359,3 +359,68 @@ def test_text_that_cannot_be_encoded_is_refused_not_stored(exact: Signed) -> Non
 
     assert response.status_code == 400
     assert listing.json()["d"]["results"] == []
+
+
+@pytest.mark.parametrize("sent", [{}, {"VATAmountFC": 0}, {"VATAmountFC": 42.0}])
+def test_charged_purchase_code_self_assesses_vat_and_owes_the_net(
+    exact: Signed, sent: dict[str, Any]
+) -> None:
+    body = {
+        "Journal": "60",
+        "Supplier": supplier(exact, BE),
+        "EntryDate": "2026-11-03",
+        "YourRef": "RC-1",
+        "PurchaseEntryLines": [
+            {"GLAccount": gl_id(exact, BE, "604000"), "AmountFC": 200, "VATCode": "AMC"}
+            | sent
+        ],
+    }
+
+    response = exact.post(f"{BE}/purchaseentry/PurchaseEntries", body)
+    entry = response.json()["d"]
+    payable = exact.get(
+        f"{BE}/read/financial/PayablesList", **{"$select": "Amount,YourRef"}
+    ).json()["d"]["results"]
+    term = exact.get(
+        f"{BE}/cashflow/Payments",
+        **{
+            "$select": "AmountFC,TransactionEntryID",
+            "$filter": f"TransactionEntryID eq guid'{entry['EntryID']}'",
+        },
+    ).json()["d"]["results"]
+    ledger = exact.get(
+        f"{BE}/sync/Financial/TransactionLines",
+        **{"$select": "EntryID,AmountFC,GLAccountCode"},
+    ).json()["d"]["results"]
+    rows = [row for row in ledger if row["EntryID"] == entry["EntryID"]]
+    amounts = {row["GLAccountCode"].strip(): row["AmountFC"] for row in rows}
+
+    assert response.status_code == 201, response.text
+    assert (entry["AmountFC"], entry["VATAmountFC"], entry["Type"]) == (200.0, 42.0, 30)
+    assert [row["Amount"] for row in payable] == [200.0]
+    assert [row["AmountFC"] for row in term] == [200.0]
+    assert amounts == {
+        "604000": 200.0,
+        "411000": 42.0,  # VAT to claim
+        "451056": -42.0,  # VAT to pay
+        "440000": -200.0,  # the payable: net
+    }
+    assert len(rows) == 4
+    assert sum(row["AmountFC"] for row in rows) == 0
+
+
+def test_charged_purchase_code_with_other_vat_is_not_balanced(exact: Signed) -> None:
+    line = {"GLAccount": gl_id(exact, BE, "604000"), "AmountFC": 200}
+    body = {
+        "Journal": "60",
+        "Supplier": supplier(exact, BE),
+        "EntryDate": "2026-11-03",
+        "PurchaseEntryLines": [line | {"VATCode": "AMC", "VATAmountFC": 10}],
+    }
+    on_sales = sales_entry(exact, BE, SalesEntryLines=[line | {"VATCode": "AMC"}])
+
+    refused = exact.post(f"{BE}/purchaseentry/PurchaseEntries", body)
+    sales = post_sales(exact, on_sales)
+
+    assert error_of(refused).startswith("De boeking is niet in evenwicht op:")
+    assert sales.status_code == 500

@@ -29,6 +29,14 @@ The rules (issue 5, item 3):
   the booking must equal the document. The code must exist, be open, be
   exclusive (we send net amounts, §10.7), belong to the right side and carry
   the scenario's rate: reverse charge, intra-EU and export book with 0 % codes.
+  On a purchase under reverse charge or intra-EU acquisition (a scenario of
+  category REVERSE_CHARGE or INTRA_EU, 0 % on the invoice) a *charged* code
+  is accepted too (charts.md §1.1, §3, §5.2: `Charged`, the domestic rate,
+  e.g. BE `AMC`, `AIB`, `AIS`, NL `10`/`11`/`12`): Exact self-assesses its
+  VAT, to pay and to claim, and the payable stays the net amount. Such a line
+  is sent with `VATAmountFC` 0.00, what the supplier's invoice says. A
+  charged code on any other scenario (one whose invoice carries VAT) is a
+  `vat_rate_mismatch`, and so is a non-charged code of another rate.
 * **Amounts**: the document's own VAT, per rate on the total and spread over
   the lines (`vat.py`, charts.md §7.6), sent per line as `VATAmountFC` so
   Exact's VAT equals the invoice's (§10.6). A credit note's lines are
@@ -54,6 +62,7 @@ from typing import Any
 from ledgerbridge.domain.accounting import ExportSettings
 from ledgerbridge.domain.documents import Document, DocumentType, Side
 from ledgerbridge.domain.parties import EXACT_CODE_MAX, Party
+from ledgerbridge.domain.vat import VatCategory
 from ledgerbridge.domain.vat_catalogue import VAT_SCENARIOS
 
 LINE_GL_TYPES_REFUSED = {
@@ -72,6 +81,8 @@ JOURNAL_TYPE_NAMES = {
     90: "General journal",
 }
 EXACT_ACCOUNTS = "Exact Online > CRM > Accounts"
+SELF_ASSESSED = frozenset({VatCategory.REVERSE_CHARGE, VatCategory.INTRA_EU})
+"""Purchase scenarios whose VAT the buyer self-assesses with a charged code."""
 
 
 def _empty() -> Mapping[Any, Any]:
@@ -103,6 +114,9 @@ class ExactVatCode:
     side: str
     """VATTransactionType: S sales, P purchase, B both."""
     blocked: bool = False
+    charged: bool = False
+    """`Charged`: on a purchase Exact books the VAT twice, to pay and to claim
+    (reverse charge, intra-EU acquisition; charts.md §1.1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,6 +491,8 @@ class _Mapper:
             vat_code = vat_codes[line.vat_scenario]
             if gl is None or vat_code is None:
                 return None
+            # A charged code's line goes with the invoice's VAT, 0 under
+            # reverse charge: Exact accepts 0 and self-assesses from the code.
             lines.append(
                 BookingLine(
                     gl_account_guid=gl[1].guid,
@@ -559,6 +575,29 @@ class _Mapper:
 
         rate, exact_rate = _number(scenario.rate), _number(code.percentage * 100)
         zero = " (reverse charge, intra-EU and export book with a 0 % code)"
+        self_assessed = (
+            self.words.side == "purchase"
+            and scenario.category in SELF_ASSESSED
+            and scenario.rate == 0
+        )
+        if self_assessed:
+            zero = (
+                " (reverse charge and intra-EU purchases book with a 0 % code "
+                "or a charged code)"
+            )
+        charged = code.charged and self.words.side == "purchase"
+        if charged:
+            # Nothing is charged on the invoice: only a self-assessed scenario
+            # fits (or a 0 % code on a 0 % scenario, which books nothing).
+            fits = self_assessed and code.percentage > 0
+            mismatch = not (fits or code.percentage == scenario.rate == 0)
+            rate_is = (
+                f"is a charged code ({exact_rate} % self-assessed, no VAT on the "
+                "invoice)"
+            )
+        else:
+            mismatch = code.percentage * 100 != scenario.rate
+            rate_is = f"is {exact_rate} %"
         checks = {
             "vat_code_blocked": (code.blocked, "is blocked in Exact"),
             "vat_code_inclusive": (
@@ -571,8 +610,8 @@ class _Mapper:
                 f"is not a {self.words.side} code",
             ),
             "vat_rate_mismatch": (
-                code.percentage * 100 != scenario.rate,
-                f"is {exact_rate} % while the scenario charges {rate} %: use a "
+                mismatch,
+                f"{rate_is} while the scenario charges {rate} %: use a "
                 f"{rate} % code{zero if scenario.rate == 0 else ''}",
             ),
         }

@@ -30,7 +30,7 @@ LINES = {"sales": "SalesEntryLines", "purchase": "PurchaseEntryLines"}
 PARTY = {"sales": "Customer", "purchase": "Supplier"}
 FILTER_BATCH = 40  # OR-filters per call keep URLs short (API.md §6.4)
 
-VAT_FIELDS = "ID,Code,Description,Percentage,Type,VATTransactionType,IsBlocked"
+VAT_FIELDS = "ID,Code,Description,Percentage,Type,VATTransactionType,Charged,IsBlocked"
 ACCOUNT_FIELDS = "ID,Code,Name,Status,IsSupplier,Blocked,VATNumber,Country"
 ENTRY_FIELDS = "EntryID,EntryNumber,YourRef,Journal,EntryDate,AmountFC,VATAmountFC,Type"
 

@@ -147,10 +147,20 @@ def post_entry(
 
     rate = header.get("Rate") or Decimal(1)
     # VATBaseAmountFC is the net part: the amount itself for exclusive codes,
-    # the amount less its VAT for inclusive ones.
+    # the amount less its VAT for inclusive ones. A charged (reverse-charge)
+    # purchase line owes its supplier the net part only: its VAT is
+    # self-assessed (charts.md §1.1, §8 point 2).
     total_fc = sum(
-        (line["VATBaseAmountFC"] + line["VATAmountFC"] for line in checked), Decimal(0)
+        (
+            line["VATBaseAmountFC"]
+            + (Decimal(0) if _charged(division, side, line) else line["VATAmountFC"])
+            for line in checked
+        ),
+        Decimal(0),
     )
+    # [I] The header's VATAmountFC keeps the self-assessed VAT of charged lines
+    # too (VAT reported, not VAT owed to the supplier), so AmountFC is not
+    # always net + VATAmountFC (docs/sandbox.md).
     vat_fc = sum((line["VATAmountFC"] for line in checked), Decimal(0))
     entry_type = side.types[0] if total_fc >= 0 else side.types[1]
     if number is None:
@@ -271,6 +281,11 @@ def _line(
 
     vat = computed
     given = line.get("VATAmountFC")
+    charged = side is PURCHASE and bool((vat_code or {}).get("Charged"))
+    if charged and given is not None and cents(given) == 0:
+        # The supplier's invoice carries no VAT: the VAT is self-assessed from
+        # the code, so a 0 sent stands for the computed VAT.
+        given = None
     if given is not None:
         vat = cents(given)
         shown = (vat_code or {}).get("Code", "").strip()
@@ -550,6 +565,7 @@ def _ledger_lines(
             **extra,
         }
 
+    charged: dict[str, Decimal] = {}  # self-assessed VAT per charged code
     for line in lines:
         add(
             line["GLAccount"],
@@ -560,10 +576,31 @@ def _ledger_lines(
             CostCenter=line["CostCenter"],
             Description=line["Description"],
         )
-    vat_total = entry["VATAmountFC"]
+        if _charged(division, side, line):
+            charged[line["VATCode"]] = (
+                charged.get(line["VATCode"], Decimal(0)) + line["VATAmountFC"]
+            )
+    ordinary = [line for line in lines if not _charged(division, side, line)]
+    vat_total = sum((line["VATAmountFC"] for line in ordinary), Decimal(0))
     if vat_total:
-        add(_vat_account(division, side, lines), sign * vat_total, LineType=1)
+        add(_vat_account(division, side, ordinary), sign * vat_total, LineType=1)
+    for code_text, vat in charged.items():
+        # A charged code books its VAT twice: to claim (debit) and to pay
+        # (credit); they cancel, so the payable stays the net amount.
+        code = division.first("vat_codes", Code=code_text) or {}
+        if vat:
+            add(code.get("GLToClaim"), vat, LineType=1, VATCode=code_text)
+            add(code.get("GLToPay"), -vat, LineType=1, VATCode=code_text)
     add(journal.get("GLAccount"), -sign * entry["AmountFC"], LineType=2)
+
+
+def _charged(division: Division, side: Side, line: Record) -> bool:
+    """Whether a purchase line's VAT code is `Charged` (reverse charge,
+    intra-EU acquisition): its VAT is self-assessed, not owed to the supplier."""
+    if side is not PURCHASE or not line.get("VATCode"):
+        return False
+    code = division.first("vat_codes", Code=line["VATCode"])
+    return bool(code and code.get("Charged"))
 
 
 def _vat_account(division: Division, side: Side, lines: list[Record]) -> str | None:
