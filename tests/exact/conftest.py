@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -58,8 +59,11 @@ class Connected:
     clock: SandboxClock
     app: ExactApp
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
         return dict(self.http.get("/_sandbox/stats").json())
+
+    def division_stats(self) -> dict[str, Any]:
+        return dict(self.stats()["divisions"][str(DIVISION)])
 
     def booked(self, kind: str = "sales") -> list[dict[str, object]]:
         url = f"/_sandbox/divisions/{DIVISION}/entries?kind={kind}"

@@ -51,8 +51,7 @@ def entry_body(connected: Connected, your_ref: str = "F1") -> dict[str, Any]:
 
 
 def posts(connected: Connected) -> int:
-    stats = connected.stats()["divisions"]
-    by_endpoint = stats[str(DIVISION)]["by_endpoint"]  # type: ignore[index]
+    by_endpoint = connected.division_stats()["by_endpoint"]
     return int(by_endpoint.get("POST salesentry/SalesEntries", 0))
 
 
@@ -96,7 +95,7 @@ def test_expired_tokens_get_one_refresh_and_one_retry(connected: Connected) -> N
     rows = connected.client.get(VAT, SELECT)
 
     assert rows["d"]["results"]
-    assert connected.stats()["token_endpoint"]["refresh_token:ok"] == 1  # type: ignore[index]
+    assert connected.stats()["token_endpoint"]["refresh_token:ok"] == 1
 
 
 def test_dead_chain_needs_sign_in_and_stops_calling(connected: Connected) -> None:
@@ -123,7 +122,7 @@ def test_minutely_limit_is_used_without_a_429(connected: Connected) -> None:
     for _ in range(23):
         connected.client.get(VAT, SELECT)
 
-    stats = connected.stats()["divisions"][str(DIVISION)]  # type: ignore[index]
+    stats = connected.division_stats()
     assert stats["rate_limited"] == 0
     assert stats["calls"] == 23
     # four waits for a new minute; the first minute was already under way
@@ -139,7 +138,7 @@ def test_minutely_429_waits_for_the_reset_and_goes_on(connected: Connected) -> N
 
     connected.client.get(VAT, SELECT)
 
-    stats = connected.stats()["divisions"][str(DIVISION)]  # type: ignore[index]
+    stats = connected.division_stats()
     assert stats["rate_limited"] == 1
     assert stats["calls"] == 3
 
@@ -167,7 +166,7 @@ def test_daily_429_is_not_retried(connected: Connected) -> None:
     with pytest.raises(DailyLimitReached):
         connected.client.get(VAT, SELECT)
 
-    stats = connected.stats()["divisions"][str(DIVISION)]  # type: ignore[index]
+    stats = connected.division_stats()
     assert stats["rate_limited"] == 1
 
 
@@ -186,7 +185,7 @@ def test_read_that_keeps_failing_is_unavailable(connected: Connected) -> None:
     with pytest.raises(Unavailable):
         connected.client.get(VAT, SELECT)
 
-    stats = connected.stats()["divisions"][str(DIVISION)]  # type: ignore[index]
+    stats = connected.division_stats()
     assert stats["by_endpoint"]["GET vat/VATCodes"] == 4
 
 
@@ -241,7 +240,7 @@ def test_error_budget_stops_before_exact_blocks(connected: Connected) -> None:
     with pytest.raises(ErrorBudgetExhausted):
         connected.client.get("salesentry/SalesEntries")
 
-    stats = connected.stats()["divisions"][str(DIVISION)]  # type: ignore[index]
+    stats = connected.division_stats()
     assert stats["errors"] == 8
 
 
@@ -281,12 +280,12 @@ def test_a_periods_entries_come_in_bulk(connected: Connected) -> None:
         resources.create_entry(
             connected.client, "sales", entry_body(connected, f"F{n}")
         )
-    calls_before = connected.stats()["divisions"][str(DIVISION)]["calls"]  # type: ignore[index]
+    calls_before = connected.division_stats()["calls"]
 
     booked = resources.booked_between(
         connected.client, "70", date(2026, 11, 1), date(2026, 11, 30)
     )
-    calls = connected.stats()["divisions"][str(DIVISION)]["calls"]  # type: ignore[index]
+    calls = connected.division_stats()["calls"]
 
     assert sorted(row["YourRef"] for row in booked.values()) == sorted(
         f"F{n}" for n in range(70)

@@ -165,6 +165,7 @@ back. The JSON API lives under <code>/api/v1</code>; its description is at
 <a href="/openapi.json">/openapi.json</a>.</p>
 <p>Every API call needs a key: <code>ledgerbridge apikey create --name NAME</code>,
 sent as <code>Authorization: Bearer lb_...</code>. Try
-<code>curl -H "Authorization: Bearer $KEY" http://127.0.0.1:8000/api/v1/companies</code>.</p>
+<code>curl -H "Authorization: Bearer $KEY"
+http://127.0.0.1:8000/api/v1/companies</code>.</p>
 </body></html>
 """
