@@ -245,7 +245,8 @@ def test_parse_date_iso_utc_suffix_dropped(text):
 
 
 def test_parse_date_server_time():
-    assert parse_date("2026-06-25T16:30:59") == datetime(2026, 6, 25, 16, 30, 59)  # noqa: DTZ001
+    local = datetime(2026, 6, 25, 16, 30, 59)  # noqa: DTZ001 - Exact's local time
+    assert parse_date("2026-06-25T16:30:59") == local
 
 
 @pytest.mark.parametrize("value", [None, "", "  "])
