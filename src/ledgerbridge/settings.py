@@ -58,6 +58,34 @@ class Settings(BaseSettings):
         description="Calls per company and day kept back: runs stop when Exact "
         "reports fewer remaining, until 00:00 UTC.",
     )
+    terms_file: Path | None = Field(
+        default=None,
+        description="Text file with the operator's terms and conditions, which "
+        "each company accepts before its first sync; a new text asks again. "
+        "Default: a plain text saying what goes to Exact and why.",
+    )
+    scheduler: bool = Field(
+        default=True,
+        description="Run the daily exports and imports from 'ledgerbridge serve' "
+        "(a tick a minute).",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for notices of failed automatic runs; without "
+        "it they are shown in the application only.",
+    )
+    smtp_port: int = Field(default=587, description="SMTP port.")
+    smtp_starttls: bool = Field(default=True, description="Use STARTTLS.")
+    smtp_username: str | None = Field(default=None, description="SMTP user.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="ledgerbridge@localhost", description="Sender of notice e-mails."
+    )
+    notify_to: str | None = Field(
+        default=None,
+        description="Comma-separated addresses that receive notices of failed "
+        "automatic runs.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 

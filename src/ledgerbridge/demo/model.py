@@ -273,6 +273,8 @@ def export(
         credit_note_journal=journal,
         default_gl_account=gl_account,
         vat_codes=MappingProxyType(vat_codes),
+        # The sandbox's divisions start without customers and suppliers.
+        create_missing_parties=True,
         attach_pdf=True,
     )
 

@@ -43,6 +43,9 @@ class BookingStatus(StrEnum):
     NOT_BOOKED = "not_booked"
     PENDING = "pending"
     BOOKED = "booked"
+    LINKED = "linked"
+    """Found already in Exact (keyed by hand, or by a run that died before it
+    heard back) and linked to that entry."""
     FAILED = "failed"
     CHANGED_AFTER_BOOKING = "changed_after_booking"
 

@@ -108,6 +108,8 @@ class ExactClient:
         self.clock = clock
         self.budget = budget or ErrorBudget(clock)
         self.language = language
+        self.calls = 0
+        """Requests sent so far (refreshes of the token not included)."""
 
     # Public calls
 
@@ -173,6 +175,7 @@ class ExactClient:
                 self.governor.acquire()
             pair = self._valid_pair()
             started = time.perf_counter()
+            self.calls += 1
             try:
                 response = self.http.request(
                     method,

@@ -178,7 +178,8 @@ def booked_between(
     """Every entry of a journal in a period, in bulk: sales and purchase
     entries have no bulk endpoint, but their ledger lines do, 1,000 a page
     (API.md §7.6, §7.13), so a period costs a call or two, not one per
-    invoice. Keyed by EntryID; each with its number, our YourRef and date."""
+    invoice. Keyed by EntryID; each with its number, our YourRef, date and
+    the customer's or supplier's code (from whichever line carries it)."""
     expression = (
         f"JournalCode eq {string(journal)} "
         f"and Date ge {datetime_literal(first)} and Date le {datetime_literal(last)}"
@@ -187,11 +188,13 @@ def booked_between(
     for row in client.rows(
         "bulk/Financial/TransactionLines",
         {
-            "$select": "EntryID,EntryNumber,YourRef,JournalCode,Date",
+            "$select": "EntryID,EntryNumber,YourRef,JournalCode,Date,AccountCode",
             "$filter": expression,
         },
     ):
-        entries.setdefault(str(row["EntryID"]), row)
+        entry = entries.setdefault(str(row["EntryID"]), row)
+        if not entry.get("AccountCode") and row.get("AccountCode"):
+            entry["AccountCode"] = row["AccountCode"]
     return entries
 
 
@@ -253,8 +256,8 @@ def payment_terms_since(client: ExactClient, cursor: int) -> TermChanges:
     """What changed in cash flow after `cursor` (a sync Timestamp), and the
     cursor to keep for next time (API.md §8)."""
     fields = (
-        "Timestamp,TransactionEntryID,LineType,AmountDC,IsFullyPaid,Status,"
-        "LastPaymentDate,YourRef,EntryNumber"
+        "ID,Timestamp,TransactionEntryID,LineType,AmountDC,AmountFC,IsFullyPaid,"
+        "Status,LastPaymentDate,YourRef,EntryNumber"
     )
     rows = list(
         client.rows(

@@ -11,15 +11,18 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -169,6 +172,17 @@ class DocumentRow(Timestamped, Base):
     booking_entry_number: Mapped[int | None] = mapped_column(Integer)
     booking_entry_id: Mapped[str | None] = mapped_column(String(36))
     booking_reason: Mapped[str | None] = mapped_column(Text)
+    booking_code: Mapped[str | None] = mapped_column(String(40))
+    """The reason code of the last failure (`failed`), else None."""
+    booking_exact_message: Mapped[str | None] = mapped_column(Text)
+    booking_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    """The fingerprint the document had when it was booked or linked."""
+    booking_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set before the POST (exactly-once intent), cleared once settled."""
+    booking_journal: Mapped[str | None] = mapped_column(String(20))
+    booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    exact_document_id: Mapped[str | None] = mapped_column(String(36))
+    """The Exact Document holding the PDF, once created."""
     payment_status: Mapped[str] = mapped_column(String(12), default="open")
     paid_amount: Mapped[Decimal] = mapped_column(Cents(), default=Decimal("0.00"))
 
@@ -215,9 +229,11 @@ class DocumentPdfRow(Base):
 
 
 class PaymentRow(Base):
-    """A payment on a document, as read back from Exact."""
+    """A payment on a document, as read back from Exact: one paid cash-flow
+    term (`exact_reference` is the term's ID)."""
 
     __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("company_id", "exact_reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(
@@ -295,3 +311,154 @@ class ExactConnectionRow(Timestamped, Base):
             f"ExactConnectionRow(id={self.id!r}, company_id={self.company_id!r}, "
             f"division={self.division!r}, needs_sign_in={self.needs_sign_in!r})"
         )
+
+
+class RunRow(Base):
+    """One run of a flow for a company and a period: who started it, how it
+    went, and its counts. At most one run per company is queued or running
+    (the partial unique index), so a company's runs never overlap."""
+
+    __tablename__ = "run"
+    __table_args__ = (
+        Index(
+            "ix_run_active_company",
+            "company_id",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
+    flow: Mapped[str] = mapped_column(String(20))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    trigger: Mapped[str] = mapped_column(String(10))
+    started_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12))
+    message: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    """host:pid of the process running it, to tell a crashed run."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+    linked: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    payments: Mapped[int] = mapped_column(Integer, default=0)
+    already_done: Mapped[int] = mapped_column(Integer, default=0)
+    exact_calls: Mapped[int] = mapped_column(Integer, default=0)
+
+    company: Mapped[CompanyRow] = relationship()
+
+
+class RunDocumentRow(Base):
+    """What a run did with one document (or, for payments, one document
+    whose payment state changed)."""
+
+    __tablename__ = "run_document"
+    __table_args__ = (UniqueConstraint("run_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("run.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("document.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(12))
+    entry_number: Mapped[int | None] = mapped_column(Integer)
+    entry_id: Mapped[str | None] = mapped_column(String(36))
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    exact_message: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TermsAcceptanceRow(Base):
+    """A company's acceptance of a version of the terms and conditions."""
+
+    __tablename__ = "terms_acceptance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(64))
+    accepted_by: Mapped[str] = mapped_column(String(200))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PaymentTermRow(Base):
+    """A cash-flow term of an entry, as `sync/Cashflow/PaymentTerms` last
+    gave it; a payment splits a term, so an entry may have several."""
+
+    __tablename__ = "payment_term"
+    __table_args__ = (UniqueConstraint("company_id", "exact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
+    exact_id: Mapped[str] = mapped_column(String(36))
+    entry_id: Mapped[str] = mapped_column(String(36), index=True)
+    line_type: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Cents())
+    paid: Mapped[bool] = mapped_column(Boolean)
+    last_payment_on: Mapped[date | None] = mapped_column(Date)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaymentImportStateRow(Base):
+    """Where a company's payments import stands in Exact's sync feed."""
+
+    __tablename__ = "payment_import_state"
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), primary_key=True
+    )
+    division: Mapped[int] = mapped_column(Integer)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class NoticeRow(Base):
+    """Something users must see: a failed automatic run, for instance."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("run.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DailyRunClaimRow(Base):
+    """A daily run of a flow on a local day, claimed once however many ticks
+    or processes see it due."""
+
+    __tablename__ = "daily_run_claim"
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), primary_key=True
+    )
+    flow: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("run.id", ondelete="SET NULL")
+    )
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
