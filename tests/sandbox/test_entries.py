@@ -321,30 +321,42 @@ def test_payment_partly_then_fully_then_reopened(exact: Signed) -> None:
             json={"entry_id": entry["EntryID"], "amount": amount, "date": "2026-11-20"},
         ).json()
 
-    def term() -> dict[str, Any]:
-        return dict(
-            exact.get(
-                f"{BE}/sync/Cashflow/PaymentTerms",
-                **{
-                    "$select": "Timestamp,IsFullyPaid,Status,TransactionEntryID",
-                    "$filter": f"TransactionEntryID eq guid'{entry['EntryID']}'",
-                },
-            ).json()["d"]["results"][0]
-        )
+    def terms() -> dict[str, dict[str, Any]]:
+        rows = exact.get(
+            f"{BE}/sync/Cashflow/PaymentTerms",
+            **{
+                "$select": "ID,Timestamp,IsFullyPaid,Status,AmountDC",
+                "$filter": f"TransactionEntryID eq guid'{entry['EntryID']}'",
+            },
+        ).json()["d"]["results"]
+        return {row["ID"]: row for row in rows}
 
-    before = term()
+    before = terms()
     partly = pay("100.00")
-    after_part = term()
+    after_part = terms()
     fully = pay("51.86")
-    after_full = term()
+    after_full = terms()
     reopened = pay("-51.86")
+    after_reopen = terms()
 
+    [original] = before
+    [split] = set(after_part) - {original}
     assert partly == {**partly, "is_fully_paid": False, "open_amount": 51.86}
-    assert after_part["Timestamp"] > before["Timestamp"]
+    assert after_part[original]["Timestamp"] > before[original]["Timestamp"]
+    assert (after_part[original]["Status"], after_part[original]["AmountDC"]) == (
+        20,
+        51.86,
+    )
+    assert (after_part[split]["Status"], after_part[split]["AmountDC"]) == (50, 100)
     assert fully["is_fully_paid"] is True
-    assert (after_full["Status"], after_full["IsFullyPaid"]) == (50, True)
+    assert (after_full[original]["Status"], after_full[original]["IsFullyPaid"]) == (
+        50,
+        True,
+    )
     assert (reopened["status"], reopened["open_amount"]) == (20, 51.86)
-    assert term()["Timestamp"] > after_full["Timestamp"]
+    assert after_reopen[original]["Status"] == 20
+    assert after_reopen[original]["Timestamp"] > after_full[original]["Timestamp"]
+    assert after_reopen[split] == after_full[split] == after_part[split]
 
 
 def test_text_that_cannot_be_encoded_is_refused_not_stored(exact: Signed) -> None:

@@ -83,8 +83,11 @@ class CodeOut(BaseModel):
     code: str
 
 
+EntryId = Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")]
+
+
 class PaymentIn(Input):
-    entry_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")]
+    entry_id: EntryId
     amount: Annotated[
         Decimal,
         Field(ge=Decimal("-1e12"), le=Decimal("1e12"), decimal_places=2, strict=False),
@@ -92,11 +95,51 @@ class PaymentIn(Input):
     date: Annotated[date, Field(strict=False)]
 
 
+class TermOut(BaseModel):
+    """One cash-flow term: a record of cashflow/Receivables or Payments."""
+
+    id: str
+    entry_id: str = Field(description="The term's own EntryID.")
+    transaction_entry_id: str
+    amount_dc: float
+    status: int = Field(description="20 open, 50 matched.")
+    is_fully_paid: bool
+    end_date: date | None
+
+
 class PaymentOut(BaseModel):
     entry_id: str
-    status: int
+    status: int = Field(description="50 when nothing is open, else 20.")
     is_fully_paid: bool
     open_amount: float
+    paid_amount: float
+    terms: list[TermOut] = Field(description="The entry's terms in booking order.")
+    credits: list[TermOut] = Field(
+        description="Open credits on the account that over-payments left."
+    )
+
+
+# Module-level: inside the class the field `date` would hide the type.
+MatchDay = Annotated[
+    date | None, Field(strict=False, description="The sandbox's today if absent.")
+]
+
+
+class MatchIn(Input):
+    entry_ids: Annotated[
+        list[EntryId],
+        Field(
+            min_length=2,
+            max_length=2,
+            description="An invoice and a credit note of one account and side.",
+        ),
+    ]
+    date: MatchDay = None
+
+
+class MatchOut(BaseModel):
+    amount: float = Field(description="What was matched on each entry.")
+    entries: list[PaymentOut]
 
 
 class PeriodIn(Input):
@@ -271,25 +314,46 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
 
     @router.post("/divisions/{code}/payments", responses=not_found)
     def pay(code: DivisionCode, body: PaymentIn) -> PaymentOut:
-        """Pay (or, with a negative amount, reopen) a booked entry."""
+        """Pay a booked entry, or with a negative amount reopen what was paid.
+
+        A partial payment splits the open term: the paid part becomes a new,
+        matched term; an over-payment leaves an open credit on the account."""
         with sandbox.lock:
             division = division_of(code)
             ctx = Context(division, "en-GB", division.local_now(sandbox.clock))
             # Exact's dates are naive local wall-clock values (API.md §6.5).
             paid_on = datetime.combine(body.date, datetime.min.time())
             try:
-                term = ledger.register_payment(
+                flow = ledger.register_payment(
                     ctx, body.entry_id.lower(), body.amount, paid_on
                 )
             except ExactError as exc:
                 raise HTTPException(404, exc.message) from exc
+            except ledger.PaymentRefused as exc:
+                raise HTTPException(400, str(exc)) from exc
             sandbox.save(divisions=[code])
-        return PaymentOut(
-            entry_id=term["TransactionEntryID"],
-            status=term["Status"],
-            is_fully_paid=term["IsFullyPaid"],
-            open_amount=float(term["AmountDC"] - term["_paid"]),
-        )
+            return _payment_out(flow)
+
+    @router.post("/divisions/{code}/match", responses=not_found)
+    def match(code: DivisionCode, body: MatchIn) -> MatchOut:
+        """Net an invoice against a credit note of the same account: both
+        settle by the smaller open amount, with no bank entry."""
+        with sandbox.lock:
+            division = division_of(code)
+            ctx = Context(division, "en-GB", division.local_now(sandbox.clock))
+            day = body.date or ctx.now.date()
+            matched_on = datetime.combine(day, datetime.min.time())
+            first, second = (entry_id.lower() for entry_id in body.entry_ids)
+            try:
+                amount, *flows = ledger.match_entries(ctx, (first, second), matched_on)
+            except ExactError as exc:
+                raise HTTPException(404, exc.message) from exc
+            except ledger.PaymentRefused as exc:
+                raise HTTPException(400, str(exc)) from exc
+            sandbox.save(divisions=[code])
+            return MatchOut(
+                amount=float(amount), entries=[_payment_out(f) for f in flows]
+            )
 
     @router.post("/divisions/{code}/periods/close", responses=not_found)
     def close_period(code: DivisionCode, body: PeriodIn) -> Done:
@@ -377,6 +441,31 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
         "slow",
     }
     return router
+
+
+def _payment_out(flow: ledger.CashFlow) -> PaymentOut:
+    return PaymentOut(
+        entry_id=flow.entry_id,
+        status=20 if flow.open_amount else 50,
+        is_fully_paid=flow.is_fully_paid,
+        open_amount=float(flow.open_amount),
+        paid_amount=float(flow.paid_amount),
+        terms=[_term_out(term) for term in flow.terms],
+        credits=[_term_out(term) for term in flow.credits],
+    )
+
+
+def _term_out(term: dict[str, Any]) -> TermOut:
+    end = term["EndDate"]
+    return TermOut(
+        id=term["ID"],
+        entry_id=term["EntryID"],
+        transaction_entry_id=term["TransactionEntryID"],
+        amount_dc=float(term["AmountDC"]),
+        status=term["Status"],
+        is_fully_paid=term["IsFullyPaid"],
+        end_date=end.date() if end is not None else None,
+    )
 
 
 def _plain(record: dict[str, Any]) -> dict[str, Any]:

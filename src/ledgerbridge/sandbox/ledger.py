@@ -11,6 +11,7 @@ the user's language.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -412,6 +413,7 @@ def _book(
     term_id = new_guid()
     term = {
         "ID": term_id,
+        "EntryID": new_guid(),
         "TransactionEntryID": entry["EntryID"],
         "TransactionID": None,
         "EntryNumber": entry["EntryNumber"],
@@ -442,7 +444,6 @@ def _book(
         "TransactionType": entry["Type"],
         "TransactionStatus": 20,
         "Division": division.code,
-        "_paid": Decimal("0.00"),
     }
     if lines is None:
         lines = [
@@ -461,10 +462,11 @@ def _book(
 def _outstanding(
     ctx: Context, side: Side, term: Record, journal: Record, *, new: bool = False
 ) -> None:
-    """Create, update or remove the term's outstanding item; a `new` term
-    has none yet, so the scan for it is skipped."""
+    """Create, update or remove the term's outstanding item: an open term
+    with an amount has one, a matched term none. A `new` term has none yet,
+    so the scan for it is skipped."""
     division = ctx.division
-    open_amount = term["AmountDC"] - term["_paid"]
+    open_amount = term["AmountDC"] if term["Status"] == 20 else Decimal(0)
     existing = None if new else division.first(side.outstanding, _term=term["ID"])
     if open_amount.is_zero():
         if existing is not None:
@@ -487,8 +489,8 @@ def _outstanding(
             "InvoiceDate": term["InvoiceDate"],
             "EntryNumber": term["EntryNumber"],
             "InvoiceNumber": term["InvoiceNumber"],
-            "JournalCode": journal["Code"],
-            "JournalDescription": journal["Description"],
+            "JournalCode": journal.get("Code"),
+            "JournalDescription": journal.get("Description"),
             "YourRef": term["YourRef"],
         }
     )
@@ -499,6 +501,7 @@ def _touch_term(ctx: Context, side: Side, term: Record) -> None:
     ctx.division.records("payment_terms")[term["ID"]] = {
         "ID": term["ID"],
         "Timestamp": ctx.division.next_timestamp(),
+        "EntryID": term["EntryID"],
         "TransactionEntryID": term["TransactionEntryID"],
         "LineType": side.term_line_type,
         "Account": term["Account"],
@@ -507,6 +510,9 @@ def _touch_term(ctx: Context, side: Side, term: Record) -> None:
         "IsFullyPaid": term["IsFullyPaid"],
         "Status": term["Status"],
         "LastPaymentDate": term["LastPaymentDate"],
+        "EndDate": term["EndDate"],
+        "EndYear": term["EndYear"],
+        "EndPeriod": term["EndPeriod"],
         "EntryNumber": term["EntryNumber"],
         "InvoiceNumber": term["InvoiceNumber"],
         "YourRef": term["YourRef"],
@@ -697,51 +703,388 @@ def update_entry(
         _book(ctx, side, entry, party, journal or {})
 
 
-# Payments (the sandbox's stand-in for matching a bank line)
+# Payments and matching (the sandbox's stand-in for matching bank lines and
+# outstanding items, API.md §7.11, §8)
+#
+# Every term is one record of cashflow/Receivables or cashflow/Payments and of
+# sync/Cashflow/PaymentTerms. Matching part of a term splits it: the matched
+# part becomes a new record with its own ID and EntryID, the rest keeps the
+# term's ID and stays open (picqer SyncPaymentTerm: "A payment can be split so
+# that one part is paid on a different date. In that case the two records get
+# a different EntryID"). An entry's terms always add up to the entry.
+
+BANK_PREFIX = "bank:"
+NET_PREFIX = "net:"
+
+
+class PaymentRefused(ValueError):
+    """A payment, reopening or matching the books cannot take; the message
+    says why."""
+
+
+@dataclass(frozen=True)
+class CashFlow:
+    """An entry's cash-flow terms in booking order, and the open credits that
+    over-payments on it left on the account."""
+
+    side: Side
+    entry_id: str
+    terms: list[Record]
+    credits: list[Record]
+
+    @property
+    def open_amount(self) -> Decimal:
+        return _total(t for t in self.terms if t["Status"] == 20)
+
+    @property
+    def paid_amount(self) -> Decimal:
+        return _total(t for t in self.terms if t["Status"] == 50)
+
+    @property
+    def is_fully_paid(self) -> bool:
+        return all(term["IsFullyPaid"] for term in self.terms)
+
+    @property
+    def direction(self) -> Decimal:
+        """1 for an invoice, -1 for a credit note (or an account's credit)."""
+        return _direction(self.terms[0])
+
+    @property
+    def name(self) -> str:
+        number = self.terms[0]["EntryNumber"]
+        return f"entry {number}" if number is not None else f"entry {self.entry_id}"
+
+
+def cash_flow(division: Division, entry_id: str) -> CashFlow | None:
+    """The terms whose `TransactionEntryID` is `entry_id`: a sales or purchase
+    entry, or the bank entry of an over-payment's credit."""
+    for side in (SALES, PURCHASE):
+        terms = list(division.find(side.terms, TransactionEntryID=entry_id))
+        if terms:
+            credits = [
+                term
+                for term in division.find(side.terms, _for=entry_id)
+                if term["Status"] == 20
+            ]
+            return CashFlow(side, entry_id, terms, credits)
+    return None
 
 
 def register_payment(
     ctx: Context, entry_id: str, amount: Decimal, paid_on: datetime
-) -> Record:
-    """Pay `amount` on an entry's term; a negative amount reopens it."""
-    division = ctx.division
-    for side in (SALES, PURCHASE):
-        term = division.first(side.terms, TransactionEntryID=entry_id)
-        if term is not None:
-            break
-    else:
-        raise ExactError(404, f"No booked entry {entry_id} in division {division.code}")
+) -> CashFlow:
+    """Pay `amount` on an entry, counted in the entry's direction (refunding
+    a credit note is positive too); a negative amount reopens what was paid.
 
-    direction = Decimal(1) if term["AmountDC"] >= 0 else Decimal(-1)
-    term["_paid"] = cents(term["_paid"] + direction * amount)
-    open_amount = term["AmountDC"] - term["_paid"]
-    fully_paid = open_amount * direction <= 0
-    term["IsFullyPaid"] = fully_paid
-    term["Status"] = 50 if fully_paid else 20
-    term["LastPaymentDate"] = paid_on if amount > 0 else term["LastPaymentDate"]
-    term["EndDate"] = paid_on if fully_paid else None
-    term["EndYear"] = paid_on.year if fully_paid else None
-    term["EndPeriod"] = paid_on.month if fully_paid else None
-    journal = division.first("journals", Code=term["Journal"]) or {}
-    _outstanding(ctx, side, term, journal)
-    _touch_term(ctx, side, term)
-    _bank_lines(ctx, side, term, amount, paid_on)
-    return term
+    Open terms are matched in booking order, each in full or split (rules in
+    docs/sandbox.md); what is left over becomes an open credit on the account
+    whose `TransactionEntryID` is the bank entry. Every payment or reopening
+    books a bank entry in the bank journal."""
+    amount = cents(amount)
+    if amount.is_zero():
+        raise PaymentRefused("The amount must not be zero.")
+    flow = _flow(ctx, entry_id)
+    if amount > 0:
+        bank_entry = new_guid()
+        left = _settle_open(ctx, flow, amount, paid_on, BANK_PREFIX + bank_entry)
+        if left:
+            _credit(ctx, flow, left, amount, paid_on, bank_entry)
+        _bank_lines(ctx, flow, flow.direction * amount, paid_on, bank_entry)
+    else:
+        _reopen(ctx, flow, -amount, paid_on)
+    refreshed = cash_flow(ctx.division, entry_id)
+    assert refreshed is not None
+    return refreshed
+
+
+def match_entries(
+    ctx: Context, entry_ids: tuple[str, str], matched_on: datetime
+) -> tuple[Decimal, CashFlow, CashFlow]:
+    """Net an invoice against a credit note of the same account and side (or
+    an over-payment's credit): both settle by the smaller open amount, with
+    no bank entry. Returns the amount and both entries' cash flow."""
+    if entry_ids[0] == entry_ids[1]:
+        raise PaymentRefused("Name two different entries to match.")
+    first, second = (_flow(ctx, entry_id) for entry_id in entry_ids)
+    if first.side is not second.side:
+        raise PaymentRefused(
+            f"{first.name.capitalize()} is a {first.side.name} entry and "
+            f"{second.name} a {second.side.name} entry; only entries of one "
+            "side match."
+        )
+    if first.terms[0]["Account"] != second.terms[0]["Account"]:
+        raise PaymentRefused(
+            f"{first.name.capitalize()} and {second.name} belong to different "
+            "accounts; only entries of one account match."
+        )
+    if first.direction == second.direction:
+        kind = "invoices" if first.direction > 0 else "credit notes"
+        raise PaymentRefused(
+            f"{first.name.capitalize()} and {second.name} are both {kind}; "
+            "match an invoice with a credit note."
+        )
+    amount = min(abs(first.open_amount), abs(second.open_amount))
+    if amount.is_zero():
+        closed = first if first.open_amount.is_zero() else second
+        raise PaymentRefused(f"Nothing is open on {closed.name}.")
+    match = NET_PREFIX + new_guid()
+    for flow in (first, second):
+        _settle_open(ctx, flow, amount, matched_on, match)
+    after = [cash_flow(ctx.division, entry_id) for entry_id in entry_ids]
+    assert after[0] is not None and after[1] is not None
+    return amount, after[0], after[1]
+
+
+def _flow(ctx: Context, entry_id: str) -> CashFlow:
+    division = ctx.division
+    flow = cash_flow(division, entry_id)
+    if flow is None:
+        raise ExactError(404, f"No booked entry {entry_id} in division {division.code}")
+    for term in flow.terms:
+        # A state file from before split terms: one term with a paid sum.
+        paid = term.pop("_paid", None)
+        if paid and term["Status"] == 20:
+            when = term["LastPaymentDate"] or ctx.now
+            _settle(ctx, flow.side, term, abs(paid), when, BANK_PREFIX + "legacy")
+    return cash_flow(division, entry_id) or flow
+
+
+def _settle_open(
+    ctx: Context, flow: CashFlow, amount: Decimal, on: datetime, match: str
+) -> Decimal:
+    """Match up to `amount` of the entry's open terms; returns what is left."""
+    left = amount
+    for term in flow.terms:
+        if left and term["Status"] == 20 and term["AmountDC"]:
+            left -= _settle(ctx, flow.side, term, left, on, match)
+    return left
+
+
+def _settle(
+    ctx: Context, side: Side, term: Record, amount: Decimal, on: datetime, match: str
+) -> Decimal:
+    """Match `amount` of an open term, all of it or a part split off; returns
+    the amount matched."""
+    used: Decimal = min(amount, abs(term["AmountDC"]))
+    matched = term if used == abs(term["AmountDC"]) else _split(ctx, side, term, used)
+    matched.update(
+        {
+            "IsFullyPaid": True,
+            "Status": 50,
+            "LastPaymentDate": on,
+            "EndDate": on,
+            "EndYear": on.year,
+            "EndPeriod": on.month,
+            "_match": match,
+            "_seq": _next_match(ctx.division),
+        }
+    )
+    _changed(ctx, side, term, matched)
+    return used
+
+
+def _reopen(ctx: Context, flow: CashFlow, amount: Decimal, on: datetime) -> None:
+    """Undo `amount` of what was paid, newest first: first the open credits
+    over-payments left, then the matched terms. A term matched against a
+    credit note reopens the credit note's part too; the rest was paid through
+    the bank and gets a reversing bank entry."""
+    side, division = flow.side, ctx.division
+    paid = sorted(
+        (term for term in flow.terms if term["Status"] == 50),
+        key=lambda term: term.get("_seq") or 0,
+        reverse=True,
+    )
+    credits = list(reversed(flow.credits))
+    reopenable = _total(credits + paid, absolute=True)
+    if amount > reopenable:
+        raise PaymentRefused(
+            f"Only {reopenable:.2f} is paid on {flow.name}; "
+            f"{amount:.2f} cannot be reopened."
+        )
+    left, through_bank = amount, Decimal(0)
+    for credit in credits:
+        used = min(left, abs(credit["AmountDC"]))
+        _shrink_credit(ctx, side, credit, used)
+        left, through_bank = left - used, through_bank + used
+        if not left:
+            break
+    for term in paid:
+        if not left:
+            break
+        part = min(left, abs(term["AmountDC"]))
+        match = term.get("_match") or ""
+        _unmatch(ctx, side, term, part)
+        if match.startswith(NET_PREFIX):
+            # The other entry's part of the same match reopens with it.
+            rest = part
+            for other in list(division.find(side.terms, _match=match)):
+                if rest and other["TransactionEntryID"] != flow.entry_id:
+                    undone = min(rest, abs(other["AmountDC"]))
+                    _unmatch(ctx, side, other, undone)
+                    rest -= undone
+        else:
+            through_bank += part
+        left -= part
+    if through_bank:
+        _bank_lines(ctx, flow, -flow.direction * through_bank, on, new_guid())
+
+
+def _unmatch(ctx: Context, side: Side, term: Record, part: Decimal) -> None:
+    """Reopen `part` of a matched term, all of it or a part split off."""
+    whole = part == abs(term["AmountDC"])
+    reopened = term if whole else _split(ctx, side, term, part)
+    reopened.update(
+        {
+            "IsFullyPaid": False,
+            "Status": 20,
+            "LastPaymentDate": None,
+            "EndDate": None,
+            "EndYear": None,
+            "EndPeriod": None,
+            "_match": None,
+            "_seq": None,
+        }
+    )
+    _changed(ctx, side, term, reopened)
+
+
+def _split(ctx: Context, side: Side, term: Record, part: Decimal) -> Record:
+    """Move `part` (positive, less than the term) of a term into a new record
+    with its own ID and EntryID; entry, account, dates and status stay."""
+    part_dc = _direction(term) * part
+    part_fc = cents(term["AmountFC"] * part_dc / term["AmountDC"])
+    split = {
+        **term,
+        "ID": new_guid(),
+        "EntryID": new_guid(),
+        "AmountDC": part_dc,
+        "AmountFC": part_fc,
+    }
+    term["AmountDC"] -= part_dc
+    term["AmountFC"] -= part_fc
+    ctx.division.records(side.terms)[split["ID"]] = split
+    return split
+
+
+def _changed(ctx: Context, side: Side, term: Record, other: Record) -> None:
+    """Outstanding items and sync rows after `term` changed, and `other`
+    with it (the same record, or a part split off)."""
+    journal = _journal_of(ctx.division, term)
+    for record in (term, other) if other is not term else (term,):
+        _outstanding(ctx, side, record, journal, new=record is not term)
+        _touch_term(ctx, side, record)
+
+
+def _credit(
+    ctx: Context,
+    flow: CashFlow,
+    excess: Decimal,
+    amount: Decimal,
+    paid_on: datetime,
+    bank_entry: str,
+) -> None:
+    """What an over-payment leaves: an open term of the bank entry on the
+    account, against the entry's direction, carrying the entry's YourRef
+    (picqer SyncPaymentTerm: "In case the payment belongs to a bank entry
+    line and is matched with one invoice, YourRef is filled with the YourRef
+    of this invoice")."""
+    division = ctx.division
+    source = flow.terms[0]
+    bank = division.first("journals", Type=12) or {}
+    credit = {key: value for key, value in source.items() if not key.startswith("_")}
+    credit.update(
+        {
+            "ID": new_guid(),
+            "EntryID": new_guid(),
+            "TransactionEntryID": bank_entry,
+            "TransactionID": None,
+            "EntryNumber": None,
+            "InvoiceNumber": None,
+            "Journal": bank.get("Code") or source["Journal"],
+            "InvoiceDate": paid_on,
+            "DueDate": paid_on,
+            "AmountDC": -flow.direction * excess,
+            "AmountFC": -flow.direction * excess,
+            "Currency": division.currency,
+            "RateFC": Decimal(1),
+            "TransactionAmountDC": -flow.direction * amount,
+            "TransactionAmountFC": -flow.direction * amount,
+            "IsFullyPaid": False,
+            "Status": 20,
+            "LastPaymentDate": None,
+            "EndDate": None,
+            "EndYear": None,
+            "EndPeriod": None,
+            "Description": None,
+            "TransactionIsReversal": False,
+            "TransactionType": 40,
+            "TransactionStatus": 50,
+            "_for": flow.entry_id,
+        }
+    )
+    division.records(flow.side.terms)[credit["ID"]] = credit
+    journal = _journal_of(division, credit)
+    _outstanding(ctx, flow.side, credit, journal, new=True)
+    _touch_term(ctx, flow.side, credit)
+
+
+def _shrink_credit(ctx: Context, side: Side, credit: Record, used: Decimal) -> None:
+    """Take back `used` of an over-payment's open credit; an emptied credit
+    is deleted (sync/Deleted, EntityType 10)."""
+    division = ctx.division
+    if used == abs(credit["AmountDC"]):
+        del division.records(side.terms)[credit["ID"]]
+        division.records("payment_terms").pop(credit["ID"], None)
+        item = division.first(side.outstanding, _term=credit["ID"])
+        if item is not None:
+            del division.records(side.outstanding)[str(item["HID"])]
+        _deleted(ctx, credit["ID"], 10)
+        return
+    change = _direction(credit) * used
+    credit["AmountDC"] -= change
+    credit["AmountFC"] -= change
+    _changed(ctx, side, credit, credit)
+
+
+def _direction(term: Record) -> Decimal:
+    return Decimal(1) if term["TransactionAmountDC"] >= 0 else Decimal(-1)
+
+
+def _total(terms: Iterable[Record], *, absolute: bool = False) -> Decimal:
+    total = Decimal(0)
+    for term in terms:
+        total += abs(term["AmountDC"]) if absolute else term["AmountDC"]
+    return total
+
+
+def _next_match(division: Division) -> int:
+    """Orders matches, so reopening starts with the newest."""
+    division.sequences["matches"] = division.sequences.get("matches", 0) + 1
+    return division.sequences["matches"]
+
+
+def _journal_of(division: Division, term: Record) -> Record:
+    return division.first("journals", Code=term["Journal"]) or {}
 
 
 def _bank_lines(
-    ctx: Context, side: Side, term: Record, amount: Decimal, paid_on: datetime
+    ctx: Context, flow: CashFlow, paid_dc: Decimal, paid_on: datetime, entry_id: str
 ) -> None:
+    """A bank entry of `paid_dc` (signed as the entry's terms; negative
+    reverses a payment): the bank account against the receivable or payable
+    account."""
     division = ctx.division
     bank = division.first("journals", Type=12)
     if bank is None:
         return
-    receivable_journal = division.first("journals", Code=term["Journal"]) or {}
+    side, term = flow.side, flow.terms[0]
+    journal = _journal_of(division, term)
+    if journal.get("Type") != side.journal_type:  # an over-payment's credit
+        journal = division.first("journals", Type=side.journal_type) or {}
     sign = Decimal(1) if side is SALES else Decimal(-1)
-    entry_id = new_guid()
     for gl, value in (
-        (bank.get("GLAccount"), sign * amount),
-        (receivable_journal.get("GLAccount"), -sign * amount),
+        (bank.get("GLAccount"), sign * paid_dc),
+        (journal.get("GLAccount"), -sign * paid_dc),
     ):
         guid = new_guid()
         division.records("transaction_lines")[guid] = {

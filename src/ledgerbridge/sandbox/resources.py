@@ -215,7 +215,7 @@ ENTITIES: dict[str, Entity] = {
         "Receivable",
         "ID",
         _fields(
-            "ID:Guid:K TransactionEntryID:Guid:R TransactionID:Guid:R "
+            "ID:Guid:K EntryID:Guid:R TransactionEntryID:Guid:R TransactionID:Guid:R "
             "EntryNumber:Int32:R InvoiceNumber:Int32:R Journal:String:R "
             "YourRef:String:R InvoiceDate:DateTime:R DueDate:DateTime:R "
             "Account:Guid:R AccountCode:String:R AccountName:String:R "
@@ -258,9 +258,10 @@ ENTITIES: dict[str, Entity] = {
         "PaymentTerm",
         "ID",
         _fields(
-            "ID:Guid:K Timestamp:Int64:R TransactionEntryID:Guid:R LineType:Int16:R "
-            "Account:Guid:R AmountDC:Double:R AmountFC:Double:R "
+            "ID:Guid:K Timestamp:Int64:R EntryID:Guid:R TransactionEntryID:Guid:R "
+            "LineType:Int16:R Account:Guid:R AmountDC:Double:R AmountFC:Double:R "
             "IsFullyPaid:Boolean:R Status:Int16:R LastPaymentDate:DateTime:R "
+            "EndDate:DateTime:R EndYear:Int16:R EndPeriod:Int16:R "
             "EntryNumber:Int32:R InvoiceNumber:Int32:R YourRef:String:R "
             "DueDate:DateTime:R Division:Int32:R"
         ),

@@ -1,6 +1,7 @@
 """A small web view of the sandbox under /_sandbox/ui/: its divisions, each
 with its journals and booked entries, its open receivables and payables,
-and a form to register a payment on an open item.
+a form to register a payment on an open item and a button to net an invoice
+with an open credit note of the same account.
 
 Server-rendered HTML with its own CSS: no scripts, no external assets.
 Everything shown is escaped. The routes stay out of the OpenAPI document,
@@ -70,7 +71,8 @@ input, button { font: inherit; padding: .15rem .35rem; }
 
 
 def ui_router(sandbox: Sandbox) -> APIRouter:
-    """GET /_sandbox/ui/, GET /_sandbox/ui/{code}, POST /_sandbox/ui/{code}/pay."""
+    """GET /_sandbox/ui/, GET /_sandbox/ui/{code}, POST /_sandbox/ui/{code}/pay,
+    POST /_sandbox/ui/{code}/match."""
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -81,13 +83,19 @@ def ui_router(sandbox: Sandbox) -> APIRouter:
 
     @router.get("/{code}", response_class=HTMLResponse, include_in_schema=False)
     def division_page(
-        code: str, paid: str | None = None, amount: str | None = None
+        code: str,
+        paid: str | None = None,
+        amount: str | None = None,
+        netted: str | None = None,
     ) -> HTMLResponse:
         with sandbox.lock:
             division = _division(sandbox, code)
             if division is None:
                 return _not_found(code)
-            notice = _confirmation(division, paid, amount)
+            if netted:
+                notice = _netted(division, netted, amount)
+            else:
+                notice = _confirmation(division, paid, amount)
             body = _division_body(sandbox, division, notice=notice, error=None)
         return _page(f"Division {division.code}", body, 200)
 
@@ -97,6 +105,13 @@ def ui_router(sandbox: Sandbox) -> APIRouter:
             return _page("Refused", _problem("Payments come from this page only."), 403)
         form = await _read_form(request)
         return await run_in_threadpool(_pay, sandbox, code, form)
+
+    @router.post("/{code}/match", include_in_schema=False)
+    async def match(code: str, request: Request) -> Response:
+        if not _same_origin(request):
+            return _page("Refused", _problem("Matches come from this page only."), 403)
+        form = await _read_form(request)
+        return await run_in_threadpool(_match, sandbox, code, form)
 
     return router
 
@@ -131,11 +146,42 @@ def _pay(sandbox: Sandbox, code: str, form: dict[str, str] | None) -> Response:
                 raise BadInput(
                     f"No booked entry {_shorten(payment.entry_id)} in this division."
                 ) from exc
+            except ledger.PaymentRefused as exc:
+                raise BadInput(str(exc)) from exc
         except BadInput as exc:
             body = _division_body(sandbox, division, notice=None, error=str(exc))
             return _page(f"Division {division.code}", body, 400)
         sandbox.save(divisions=[division.code])
     query = urlencode({"paid": payment.entry_id, "amount": str(payment.amount)})
+    return RedirectResponse(f"{PREFIX}/{division.code}?{query}", status_code=303)
+
+
+def _match(sandbox: Sandbox, code: str, form: dict[str, str] | None) -> Response:
+    """Net the two entries the button names, dated the division's today."""
+    with sandbox.lock:
+        division = _division(sandbox, code)
+        if division is None:
+            return _not_found(code)
+        try:
+            if form is None:
+                raise BadInput("The form could not be read; send each field once.")
+            ids = (form.get("entry_id", ""), form.get("credit_id", ""))
+            first, second = (entry_id.strip().lower() for entry_id in ids)
+            if not first or not second:
+                raise BadInput("Which entries? The form needs entry_id and credit_id.")
+            ctx = Context(division, "en-GB", division.local_now(sandbox.clock))
+            today = ctx.now.replace(hour=0, minute=0, second=0, microsecond=0)
+            try:
+                amount, _, _ = ledger.match_entries(ctx, (first, second), today)
+            except ExactError as exc:
+                raise BadInput("No such booked entries in this division.") from exc
+            except ledger.PaymentRefused as exc:
+                raise BadInput(str(exc)) from exc
+        except BadInput as exc:
+            body = _division_body(sandbox, division, notice=None, error=str(exc))
+            return _page(f"Division {division.code}", body, 400)
+        sandbox.save(divisions=[division.code])
+    query = urlencode({"netted": f"{first} {second}", "amount": str(amount)})
     return RedirectResponse(f"{PREFIX}/{division.code}?{query}", status_code=303)
 
 
@@ -216,24 +262,43 @@ def _confirmation(
     """The line shown after a payment, from the redirect's query."""
     if not entry_id:
         return None
-    found = _entry(division, entry_id)
-    if found is None:
+    flow = ledger.cash_flow(division, entry_id.lower())
+    if flow is None:
         return None
-    side, entry = found
-    term = division.first(side.terms, TransactionEntryID=entry["EntryID"])
+    paid = f"{money} {division.currency} " if (money := _safe_money(amount)) else ""
+    message = f"Registered a payment of {paid}on {flow.name}"
+    if flow.is_fully_paid:
+        message += "; it is paid in full"
+        credit = sum((c["AmountDC"] for c in flow.credits), Decimal(0))
+        if credit:
+            message += f", {_money(abs(credit))} is left as a credit on the account"
+        return message + "."
+    return message + f"; {_money(flow.open_amount)} is still open."
+
+
+def _netted(division: Division, entry_ids: str, amount: str | None) -> str | None:
+    """The line shown after netting, from the redirect's query."""
+    names = []
+    for entry_id in entry_ids.split()[:2]:
+        flow = ledger.cash_flow(division, entry_id.lower())
+        if flow is None:
+            return None
+        names.append(flow.name)
+    if len(names) != 2:
+        return None
+    netted = f"{money} {division.currency} " if (money := _safe_money(amount)) else ""
+    return f"Netted {netted}between {names[0]} and {names[1]}."
+
+
+def _safe_money(amount: str | None) -> str:
+    """An amount from a query string, shown only when it is a sane number."""
     try:
         value = Decimal(amount or "")
     except DecimalException:  # InvalidOperation, Overflow
-        value = None
-    paid = ""
-    if value is not None and value.is_finite() and value.adjusted() < MAX_DIGITS:
-        paid = f"{_money(value)} {division.currency} "
-    message = f"Registered a payment of {paid}on entry {entry['EntryNumber']}"
-    if term is None:
-        return message + "."
-    if term["IsFullyPaid"]:
-        return message + "; it is paid in full."
-    return message + f"; {_money(term['AmountDC'] - term['_paid'])} is still open."
+        return ""
+    if value.is_finite() and value.adjusted() < MAX_DIGITS:
+        return _money(value)
+    return ""
 
 
 # Reading the books
@@ -245,22 +310,14 @@ def _division(sandbox: Sandbox, code: str) -> Division | None:
     return sandbox.divisions.get(int(code))
 
 
-def _entry(division: Division, entry_id: str) -> tuple[Side, Record] | None:
-    for side in (SALES, PURCHASE):
-        entry = division.records(side.entries).get(entry_id.lower())
-        if entry is not None:
-            return side, entry
-    return None
-
-
-def _payment_status(division: Division, side: Side, entry: Record) -> str:
-    term = division.first(side.terms, TransactionEntryID=entry["EntryID"])
-    if term is None:
+def _payment_status(division: Division, entry: Record) -> str:
+    flow = ledger.cash_flow(division, entry["EntryID"])
+    if flow is None:
         return "Booked"
-    if term["IsFullyPaid"]:
+    if flow.is_fully_paid:
         return "Paid"
-    if term["_paid"]:
-        return f"Partly paid ({_money(term['AmountDC'] - term['_paid'])} open)"
+    if flow.paid_amount:
+        return f"Partly paid ({_money(flow.open_amount)} open)"
     return "Open"
 
 
@@ -398,7 +455,7 @@ def _journals(division: Division) -> str:
 
 def _entry_row(division: Division, side: Side, entry: Record) -> str:
     type_name = ENTRY_TYPE_NAMES.get(("en", entry["Type"]), entry["TypeDescription"])
-    status = _payment_status(division, side, entry)
+    status = _payment_status(division, entry)
     status_class = ' class="paid"' if status == "Paid" else ""
     return (
         "<tr>"
@@ -414,6 +471,34 @@ def _entry_row(division: Division, side: Side, entry: Record) -> str:
     )
 
 
+def _open_credits(
+    division: Division, side: Side, items: list[Record]
+) -> dict[str, dict[str, str]]:
+    """Per account, the entries with an open credit (a credit note or an
+    over-payment's credit) and a label naming each, in due-date order."""
+    credits: dict[str, dict[str, str]] = {}
+    for item in items:
+        term = division.records(side.terms).get(item["_term"])
+        if term is None or item["Amount"] >= 0:
+            continue
+        if term["EntryNumber"] is not None:
+            label = f"Net with credit note {term['EntryNumber']}"
+        else:
+            label = f"Net with payment of {_day(term['InvoiceDate'])}"
+        entries = credits.setdefault(item["AccountId"], {})
+        entries.setdefault(term["TransactionEntryID"], label)
+    return credits
+
+
+def _net_form(division: Division, entry_id: str, credit_id: str, label: str) -> str:
+    return (
+        f'<form class="pay" method="post" action="{PREFIX}/{division.code}/match">'
+        f'<input type="hidden" name="entry_id" value="{_e(entry_id)}">'
+        f'<input type="hidden" name="credit_id" value="{_e(credit_id)}">'
+        f"<button>{_e(label)}</button></form>"
+    )
+
+
 def _outstanding(division: Division, side: Side, title: str, now: datetime) -> str:
     items = sorted(
         division.records(side.outstanding).values(),
@@ -426,6 +511,7 @@ def _outstanding(division: Division, side: Side, title: str, now: datetime) -> s
     if not items:
         return f'<section><h2>{title}</h2><p class="muted">Nothing open.</p></section>'
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    credits = _open_credits(division, side, items)
     rows = []
     for item in items:
         term = division.records(side.terms).get(item["_term"], {})
@@ -446,6 +532,11 @@ def _outstanding(division: Division, side: Side, title: str, now: datetime) -> s
             if entry_id
             else '<span class="muted">no term</span>'
         )
+        if entry_id and item["Amount"] > 0:
+            form += "".join(
+                _net_form(division, entry_id, credit_id, label)
+                for credit_id, label in credits.get(item["AccountId"], {}).items()
+            )
         code = (item.get("AccountCode") or "").strip()
         account = f"{code} {item.get('AccountName') or ''}"
         rows.append(
