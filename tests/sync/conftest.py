@@ -16,12 +16,14 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from ledgerbridge import demo
+from ledgerbridge.exact import resources
 from ledgerbridge.exact.oauth import (
     ExactApp,
     TokenEndpoint,
     authorization_url,
     code_from_redirect,
 )
+from ledgerbridge.exact.tokens import TokenPair
 from ledgerbridge.runner import Runner
 from ledgerbridge.sandbox.app import create_app
 from ledgerbridge.sandbox.core import Sandbox
@@ -29,7 +31,7 @@ from ledgerbridge.settings import Settings
 from ledgerbridge.storage import repositories as repo
 from ledgerbridge.storage.secrets import load_keys
 from ledgerbridge.storage.tokens import DbTokenStore
-from ledgerbridge.sync.model import Flow, RunInfo, RunRequest, Trigger
+from ledgerbridge.sync.model import Flow, PreviewDocument, RunInfo, RunRequest, Trigger
 from ledgerbridge.wiring import Database
 from tests.exact.conftest import REDIRECT, SandboxClock
 from tests.serving import serve
@@ -82,6 +84,77 @@ class Env:
         body = {"entry_id": entry_id, "amount": amount, "date": day or str(self.today)}
         answer = self.http.post(f"/_sandbox/divisions/{division}/payments", json=body)
         assert answer.status_code in (200, 201), answer.text
+
+    def period(self) -> tuple[date, date]:
+        return self.today - timedelta(days=200), self.today
+
+    def accounts(self, company: str = BE) -> dict[str, dict[str, Any]]:
+        client = self.runner.client(company)
+        rows = client.rows(
+            "crm/Accounts",
+            {
+                "$select": "ID,Code,Name,Status,IsSupplier,VATNumber,Country",
+                "$filter": "Blocked eq false",
+            },
+        )
+        return {str(row["Code"]).strip(): row for row in rows}
+
+    def close_period(self, year: int, period: int, company: str = BE) -> None:
+        division = DIVISIONS[company][0]
+        answer = self.http.post(
+            f"/_sandbox/divisions/{division}/periods/close",
+            json={"year": year, "period": period},
+        )
+        assert answer.status_code == 200, answer.text
+
+    def post_entry_by_hand(self, planned: PreviewDocument, company: str = BE) -> str:
+        """Key a sales invoice in Exact as an accountant would, with its
+        number in YourRef; its EntryID."""
+        client = self.runner.client(company)
+        code = planned.party_code or ""
+        account = resources.find_account(client, code) or resources.create_account(
+            client, resources.NewAccount(code, planned.party, customer=True)
+        )
+        gl = {
+            str(row["Code"]).strip(): row["ID"] for row in resources.gl_accounts(client)
+        }
+        body = {
+            "Journal": planned.journal,
+            "Customer": account["ID"],
+            "EntryDate": planned.issue_date.isoformat(),
+            "YourRef": planned.number,
+            "SalesEntryLines": [
+                {
+                    "GLAccount": gl[line.gl_account],
+                    "AmountFC": str(line.net),
+                    "VATAmountFC": str(line.vat),
+                    "VATCode": line.vat_code,
+                    "Description": line.description,
+                }
+                for line in planned.lines
+            ],
+        }
+        return str(client.post("salesentry/SalesEntries", body)["EntryID"])
+
+    def set_limits(self, minutely: int, daily: int, company: str = BE) -> None:
+        division = DIVISIONS[company][0]
+        answer = self.http.put(
+            f"/_sandbox/divisions/{division}/limits",
+            json={"minutely": minutely, "daily": daily},
+        )
+        assert answer.status_code == 200, answer.text
+
+    def store_tokens_broken(self, connection: int) -> None:
+        """Replace the stored tokens by ones Exact never issued: the next
+        call gets a 401, its refresh is refused, the chain is dead."""
+        store = DbTokenStore(self.database.engine, load_keys(self.settings))
+        now = self.clock.now()
+        store.connect(
+            connection,
+            TokenPair(
+                "not-a-token", "not-a-refresh-token", now, now + timedelta(minutes=10)
+            ),
+        )
 
     def accept_terms(self, company: str = BE) -> None:
         self.runner.accept_terms(company, "tests")

@@ -52,6 +52,11 @@ STALE_AFTER = timedelta(minutes=10)
 """A run on another machine without a heartbeat for this long is dead."""
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 DONE = (BookingStatus.BOOKED.value, BookingStatus.LINKED.value)
+WAITING = (
+    BookingStatus.NOT_BOOKED.value,
+    BookingStatus.PENDING.value,
+    BookingStatus.FAILED.value,
+)
 
 
 def this_process() -> str:
@@ -572,9 +577,10 @@ def _period(
 
 
 def _to_do() -> ColumnElement[bool]:
-    """Not booked or linked yet, or changed since (and not yet flagged)."""
+    """Not booked or linked yet, or changed since (and not yet flagged: a
+    flagged one waits for a person, not for the next run)."""
     return or_(
-        DocumentRow.booking_status.not_in(DONE),
+        DocumentRow.booking_status.in_(WAITING),
         and_(
             DocumentRow.booking_status.in_(DONE),
             DocumentRow.booking_fingerprint.is_not(None),
