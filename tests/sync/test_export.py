@@ -15,7 +15,7 @@ from ledgerbridge.storage.tables import (
     DocumentRow,
     PartyRow,
 )
-from ledgerbridge.sync.model import Flow, Outcome, RunStatus
+from ledgerbridge.sync.model import Flow, Outcome, RunRequest, RunStatus, Trigger
 from tests.sync.conftest import BE, NL, Env
 
 
@@ -333,3 +333,40 @@ def test_identical_refusals_stop_sending_that_kind(env: Env) -> None:
     assert "block" in (stopped[0].reason or "")
     assert env.entries() == []
     assert run.message and "stopped sending" in run.message
+
+
+def test_a_retry_of_chosen_documents_books_only_them(env: Env) -> None:
+    env.accept_terms()
+    first_run = env.run(Flow.CUSTOMER_INVOICES)
+    failed = sorted(
+        (
+            env.document(r.number)
+            for r in env.runner.results(first_run.id)
+            if r.reason_code == "missing_customer_code"
+        ),
+        key=lambda d: d.issue_date,
+    )
+    set_party_code(env, "c-1013", "1013")
+    set_party_code(env, "c-1014", "1014")
+    inside = failed[0]
+    outside = next(d for d in failed if d.issue_date != inside.issue_date)
+    request = RunRequest(
+        BE,
+        Flow.CUSTOMER_INVOICES,
+        inside.issue_date,
+        inside.issue_date,
+        Trigger.MANUAL,
+        "retry",
+        documents=(inside.ref, outside.ref),
+    )
+
+    run = env.runner.run(request)
+
+    results = {r.number: r for r in env.runner.results(run.id)}
+    assert set(results) == {inside.number, outside.number}
+    assert results[inside.number].outcome is Outcome.BOOKED
+    assert results[outside.number].outcome is Outcome.SKIPPED
+    assert results[outside.number].reason_code == "outside_period"
+    assert str(outside.issue_date) in (results[outside.number].reason or "")
+    assert run.documents == request.documents
+    assert len(env.entries()) == first_run.counts.booked + 1

@@ -19,7 +19,7 @@ from ledgerbridge.sync.errors import (
     TermsNotAccepted,
     UnknownCompany,
 )
-from ledgerbridge.sync.model import Flow, RunRequest, RunStatus, Trigger
+from ledgerbridge.sync.model import Flow, Outcome, RunRequest, RunStatus, Trigger
 from ledgerbridge.sync.terms import Terms
 from tests.sync.conftest import BE, NL, Env
 
@@ -72,6 +72,10 @@ def test_a_run_queued_before_its_flow_was_switched_off_sends_nothing(env: Env) -
     assert finished.status is RunStatus.STOPPED
     assert "switched off" in (finished.message or "")
     assert env.entries() == []
+    results = env.runner.results(run.id)
+    assert results and {r.reason_code for r in results} == {"flow_switched_off"}
+    assert {r.outcome for r in results} == {Outcome.SKIPPED}
+    assert finished.counts.skipped == len(results)
 
 
 def test_nothing_is_sent_before_the_terms_are_accepted(env: Env) -> None:

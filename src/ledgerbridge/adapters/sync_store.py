@@ -125,6 +125,7 @@ class SqlStore:
                     last_day=request.last,
                     trigger=request.trigger.value,
                     started_by=request.started_by[:200],
+                    documents="\n".join(request.documents) or None,
                     status=status.value,
                     owner=self.owner if status is RunStatus.RUNNING else None,
                     started_at=now if status is RunStatus.RUNNING else None,
@@ -694,4 +695,5 @@ def _run_info(run: RunRow, company_ref: str) -> RunInfo:
             payments=run.payments,
         ),
         exact_calls=run.exact_calls,
+        documents=tuple(run.documents.split("\n")) if run.documents else (),
     )

@@ -338,6 +338,8 @@ class RunRow(Base):
     last_day: Mapped[date] = mapped_column(Date)
     trigger: Mapped[str] = mapped_column(String(10))
     started_by: Mapped[str] = mapped_column(String(200))
+    documents: Mapped[str | None] = mapped_column(Text)
+    """Refs of the chosen documents, one per line; None for the period."""
     status: Mapped[str] = mapped_column(String(12))
     message: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(String(200))

@@ -149,9 +149,24 @@ def decide(
     settings: ExportSettings,
     reference: ReferenceData,
     booked: BookedIndex,
+    period: tuple[date, date] | None = None,
 ) -> Decision:
-    """What the export does with `item`: book, link, skip or fail."""
+    """What the export does with `item`: book, link, skip or fail. `period`
+    is checked for documents chosen by reference."""
     kind = "credit note" if item.credit_note else "invoice"
+    day = item.document.issue_date
+    if period is not None and not period[0] <= day <= period[1]:
+        return Decision(
+            "skip",
+            problems=(
+                BookingProblem(
+                    "outside_period",
+                    f"The {kind} {item.number} is dated {day}, outside the period "
+                    f"{period[0]} to {period[1]}: choose a period that holds it.",
+                    "period",
+                ),
+            ),
+        )
     if item.status in {BookingStatus.BOOKED, BookingStatus.LINKED}:
         return Decision(
             "fail",
@@ -215,9 +230,10 @@ def preview(
         exact.booked_entries(side, journals, first, last) if journals else []
     )
     documents: list[PreviewDocument] = []
+    period = (first, last) if refs else None
     for batch in store.export_items(company_ref, side, first, last, refs):
         for item in batch:
-            decision = decide(item, context, settings, reference, booked)
+            decision = decide(item, context, settings, reference, booked, period)
             documents.append(_preview_document(item, decision))
     return Preview(company_ref, flow, first, last, tuple(documents))
 
@@ -274,15 +290,10 @@ def execute_export(
     settings = settings_for(context, side)
     progress = progress or NoProgress()
     if not flow_enabled(context, run.flow):
-        return store.finish_run(
-            run_id,
-            RunStatus.STOPPED,
-            f"The {run.flow.label} was switched off before the run started; "
-            "nothing was sent.",
-            0,
-        )
+        return _switched_off(store, run, side)
     calls_before = exact.calls
     exporter = _Exporter(store, exact, run, context, settings, progress, stop_after)
+    exporter.refs = run.documents
     try:
         exporter.prepare()
         for items in store.export_items(
@@ -375,8 +386,9 @@ class _Exporter:
 
     def _settle(self, item: ExportItem) -> tuple[DocumentResult | None, Booking | None]:
         """A result now, or the booking to post."""
+        period = (self.run.first, self.run.last) if self.refs else None
         decision = decide(
-            item, self.context, self.settings, self.reference, self.booked
+            item, self.context, self.settings, self.reference, self.booked, period
         )
         if decision.will == "link" and decision.entry is not None:
             outcome = Outcome.BOOKED if item.pending else Outcome.LINKED
@@ -563,6 +575,25 @@ class _Exporter:
             self.failed += 1
         left = max(self.total - self.done, 0)
         self.progress.advance(result, self.exact.seconds_for(left))
+
+
+def _switched_off(store: Store, run: RunInfo, side: Side) -> RunInfo:
+    """The flow was switched off after the run was queued: every document it
+    would have looked at is skipped, and nothing is sent."""
+    sentence = (
+        f"Not sent: the {run.flow.label} was switched off before the run started "
+        f"(tick 'Accountancy export' on Financial settings > Accounting settings "
+        f"> {'Customer' if side is Side.SALES else 'Supplier'} invoice tab)."
+    )
+    problem = BookingProblem("flow_switched_off", sentence, "settings")
+    for items in store.export_items(
+        run.company_ref, side, run.first, run.last, run.documents
+    ):
+        store.record(
+            run.id,
+            [_problem_result(item, Outcome.SKIPPED, (problem,)) for item in items],
+        )
+    return store.finish_run(run.id, RunStatus.STOPPED, sentence, 0)
 
 
 def _problem_result(

@@ -79,6 +79,9 @@ class RunRequest:
     last: date
     trigger: Trigger
     started_by: str
+    documents: tuple[str, ...] = ()
+    """Only these documents (the application's refs), e.g. a *Retry*; those
+    dated outside the period are skipped. Empty: the whole period."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ class RunInfo:
     finished_at: datetime | None
     counts: Counts
     exact_calls: int = 0
+    documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

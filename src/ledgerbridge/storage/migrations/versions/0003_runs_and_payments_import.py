@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("last_day", sa.Date(), nullable=False),
         sa.Column("trigger", sa.String(length=10), nullable=False),
         sa.Column("started_by", sa.String(length=200), nullable=False),
+        sa.Column("documents", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("owner", sa.String(length=200), nullable=True),
