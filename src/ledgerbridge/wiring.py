@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx2
 from sqlalchemy import Engine
@@ -223,7 +224,7 @@ def exact_client(
         info.division, clock, daily_reserve=settings.exact_daily_reserve
     )
     governor.observe(store.limits(connection))
-    governor.on_limits = lambda limits: store.record_limits(connection, limits)
+    governor.on_limits = LimitsRecorder(store, connection, clock)
     return ExactClient(
         http=http,
         base_url=info.base_url,
@@ -234,6 +235,29 @@ def exact_client(
         governor=governor,
         clock=clock,
     )
+
+
+class LimitsRecorder:
+    """Stores the limits Exact reports, at most every `every` seconds (a
+    write per call would double the database work of an export), and at
+    once when the day's calls run low, so a new process starts from them."""
+
+    def __init__(
+        self, store: DbTokenStore, connection: int, clock: Clock, every: float = 10.0
+    ) -> None:
+        self.store = store
+        self.connection = connection
+        self.clock = clock
+        self.every = every
+        self._last: datetime | None = None
+
+    def __call__(self, limits: RateLimits) -> None:
+        now = self.clock.now()
+        low = limits.daily_remaining is not None and limits.daily_remaining < 500
+        due = self._last is None or (now - self._last).total_seconds() >= self.every
+        if due or low:
+            self.store.record_limits(self.connection, limits)
+            self._last = now
 
 
 def connection_overview(
