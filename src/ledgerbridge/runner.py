@@ -29,7 +29,7 @@ from ledgerbridge.storage.secrets import SecretKeyError
 from ledgerbridge.storage.tables import NoticeRow, RunRow
 from ledgerbridge.storage.types import utcnow
 from ledgerbridge.sync import runs as run_rules
-from ledgerbridge.sync.errors import SyncError, TermsNotAccepted
+from ledgerbridge.sync.errors import SyncError, TermsChanged, TermsNotAccepted
 from ledgerbridge.sync.export import execute_export, preview
 from ledgerbridge.sync.model import (
     DocumentResult,
@@ -103,9 +103,16 @@ class Runner:
     def terms(self) -> Terms:
         return load_terms(self.settings)
 
-    def accept_terms(self, company_ref: str, user: str) -> Terms:
+    def accept_terms(
+        self, company_ref: str, user: str, version: str | None = None
+    ) -> Terms:
+        """Record that `user` accepted the current terms for the company;
+        `version`, when given, is the one they read (`TermsChanged` if it is
+        no longer current)."""
         terms = self.terms
-        self.store.accept_terms(company_ref, terms.version, user)
+        if version is not None and version != terms.version:
+            raise TermsChanged(version, terms.version)
+        self.store.accept_terms(company_ref, terms.version, user[:200])
         logger.info("terms.accepted", company=company_ref, version=terms.version)
         return terms
 
@@ -201,7 +208,12 @@ class Runner:
                 )
             except NeedsSignIn as exc:
                 raise NoExactClient(exc.sentence) from None
-            except (wiring.NotConnected, MissingSetting, SecretKeyError) as exc:
+            except (
+                wiring.NotConnected,
+                wiring.UnknownCompany,
+                MissingSetting,
+                SecretKeyError,
+            ) as exc:
                 raise NoExactClient(str(exc)) from None
             self._clients[company_ref] = client
             return client

@@ -70,7 +70,7 @@ class Env:
 
     def stats(self, company: str = BE) -> dict[str, Any]:
         divisions = self.http.get("/_sandbox/stats").json()["divisions"]
-        return dict(divisions[str(DIVISIONS[company][0])])
+        return dict(divisions.get(str(DIVISIONS[company][0]), {}))
 
     def fault(self, endpoint: str, method: str, kind: str, **extra: object) -> None:
         body = {"endpoint": endpoint, "method": method, "kind": kind, **extra}

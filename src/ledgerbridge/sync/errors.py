@@ -8,7 +8,9 @@ SyncError                  refused before anything was sent; `str()` is a
  ├── FlowDisabled          *Accountancy export* / *Payments Import* unticked
  ├── TermsNotAccepted      the company has not accepted the current terms
  ├── RunInProgress         the company already runs something: `run_id`
- └── BadPeriod             first day after last day
+ ├── BadPeriod             first day after last day
+ ├── NotAnExport           a preview asked of the payments import
+ └── TermsChanged          accepting a version that is no longer current
 GatewayError               raised by an `ExactGateway`, caught by the use cases
  ├── ExactRefused          Exact refused this one document: `kind`, `message`
  ├── OutcomeLost           a write whose outcome is unknown
@@ -83,6 +85,23 @@ class RunInProgress(SyncError):
 class BadPeriod(SyncError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+
+class NotAnExport(SyncError):
+    def __init__(self, flow: Flow) -> None:
+        super().__init__(
+            f"The {flow.label} exports nothing, so it has no preview: preview the "
+            "customer or supplier invoice export."
+        )
+
+
+class TermsChanged(SyncError):
+    def __init__(self, accepted: str, current: str) -> None:
+        self.version = current
+        super().__init__(
+            f"The terms changed while they were being read (version {accepted} "
+            f"is now {current}): read the new terms and accept them again."
+        )
 
 
 class GatewayError(Exception):

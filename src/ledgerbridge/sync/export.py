@@ -37,6 +37,7 @@ from ledgerbridge.domain.booking import (
 from ledgerbridge.domain.documents import BookingStatus, Side
 from ledgerbridge.sync.errors import (
     ExactRefused,
+    NotAnExport,
     OutcomeLost,
     StopRun,
 )
@@ -471,6 +472,22 @@ class _Exporter:
         except ExactRefused as refused:
             result = self._refused(item, refused, "entry")
             return replace(result, exact_document_id=document)
+        except OutcomeLost:
+            # Only attaching the PDF gets here (the POST settles its own):
+            # the entry was not sent, so the next run may send it.
+            return _problem_result(
+                item,
+                Outcome.FAILED,
+                (
+                    BookingProblem(
+                        "exact_no_answer",
+                        f"Exact did not answer when ledgerbridge attached the PDF "
+                        f"of {item.number}; the entry was not sent. The next run "
+                        "sends it with its PDF.",
+                        "exact",
+                    ),
+                ),
+            )
         except StopRun as stop:
             # Whatever happened to this one is settled by the next run.
             self.store.record(
@@ -619,5 +636,5 @@ def _problem_result(
 def _side(flow: Flow) -> Side:
     side = flow.side
     if side is None:
-        raise ValueError(f"the {flow.label} exports no invoices")
+        raise NotAnExport(flow)
     return side

@@ -218,7 +218,7 @@ class PreviewDocument:
     total: Decimal
     currency: str
     will: str
-    """What the export would do: book, link, skip, fail, or done."""
+    """What the export would do: book, link, skip or fail."""
     lines: tuple[PreviewLine, ...] = ()
     problems: tuple[tuple[str, str, str], ...] = ()
     """(code, sentence, where)."""

@@ -76,6 +76,15 @@ def execute_payments(store: Store, exact: ExactGateway, run_id: int) -> RunInfo:
         return store.finish_run(
             run_id, RunStatus.STOPPED, stop.sentence, exact.calls - calls_before
         )
+    except BaseException as exc:
+        store.finish_run(
+            run_id,
+            RunStatus.STOPPED,
+            f"The import stopped on an unexpected error ({type(exc).__name__}); "
+            "what was read is kept and the next import carries on.",
+            exact.calls - calls_before,
+        )
+        raise
     message = (
         f"{changes} payment term changes read from Exact; "
         f"{counts.updated} documents changed, {counts.payments} new payments."

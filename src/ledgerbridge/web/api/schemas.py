@@ -306,7 +306,7 @@ class TotalsOut(BaseModel):
 
 class BookingOut(BaseModel):
     status: Literal[
-        "not_booked", "pending", "booked", "failed", "changed_after_booking"
+        "not_booked", "pending", "booked", "linked", "failed", "changed_after_booking"
     ]
     entry_number: int | None
     entry_id: str | None
