@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import smtplib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
+from typing import Any
 
 import httpx2
 import structlog
@@ -119,10 +120,17 @@ class Runner:
     # Runs
 
     def start(
-        self, request: RunRequest, *, status: RunStatus = RunStatus.RUNNING
+        self,
+        request: RunRequest,
+        *,
+        status: RunStatus = RunStatus.RUNNING,
+        then: Callable[[Any, RunInfo], None] | None = None,
     ) -> RunInfo:
-        """Create the run after its guards (`sync.runs.start_run`)."""
-        run = run_rules.start_run(self.store, request, self.terms, status=status)
+        """Create the run after its guards (`sync.runs.start_run`); `then`
+        enqueues it in the same transaction (`jobs/`)."""
+        run = run_rules.start_run(
+            self.store, request, self.terms, status=status, then=then
+        )
         logger.info(
             "run.started",
             run=run.id,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -112,7 +113,12 @@ class SqlStore:
 
     # Runs
 
-    def create_run(self, request: RunRequest, status: RunStatus) -> RunInfo:
+    def create_run(
+        self,
+        request: RunRequest,
+        status: RunStatus,
+        then: Callable[[Any, RunInfo], None] | None = None,
+    ) -> RunInfo:
         now = utcnow()
         try:
             with self.sessions.begin() as session:
@@ -133,14 +139,17 @@ class SqlStore:
                 )
                 session.add(run)
                 session.flush()
-                return _run_info(run, company.ref)
+                info = _run_info(run, company.ref)
+                if then is not None:
+                    then(session.connection().connection.driver_connection, info)
+                return info
         except IntegrityError:
             pass  # another request won the race: tell which run
         with self.sessions() as session:
             company = self._company(session, request.company_ref)
             active = self._active_run(session, company)
             if active is None:  # it finished meanwhile
-                return self.create_run(request, status)
+                return self.create_run(request, status, then)
             raise errors.RunInProgress(
                 company.ref, active.id, Flow(active.flow), active.status
             )

@@ -7,11 +7,11 @@ tests use the same adapters against the sandbox and a real database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from ledgerbridge.domain.accounting import AccountingSettings
 from ledgerbridge.domain.booking import Booking, ReferenceData
@@ -82,9 +82,16 @@ class Store(Protocol):
 
     # Runs
 
-    def create_run(self, request: RunRequest, status: RunStatus) -> RunInfo:
+    def create_run(
+        self,
+        request: RunRequest,
+        status: RunStatus,
+        then: Callable[[Any, RunInfo], None] | None = None,
+    ) -> RunInfo:
         """Raises `RunInProgress` when the company has an active run whose
-        process is alive; marks a dead one interrupted first."""
+        process is alive; marks a dead one interrupted first. `then` is
+        called with the database connection and the new run inside the same
+        transaction (a job queue enqueues there: rolled back, no job)."""
         ...
 
     def claim_run(self, run_id: int) -> RunInfo:

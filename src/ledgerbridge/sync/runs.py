@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from ledgerbridge.sync.errors import BadPeriod, FlowDisabled, TermsNotAccepted
 from ledgerbridge.sync.model import Flow, RunInfo, RunRequest, RunStatus
@@ -48,6 +50,7 @@ def start_run(
     terms: Terms,
     *,
     status: RunStatus = RunStatus.RUNNING,
+    then: Callable[[Any, RunInfo], None] | None = None,
 ) -> RunInfo:
     """Create a run after its guards; `status` QUEUED when a worker takes it.
 
@@ -57,7 +60,7 @@ def start_run(
     check_period(request.first, request.last)
     context = store.company(request.company_ref)
     check_may_run(context, request.flow, terms)
-    return store.create_run(request, status)
+    return store.create_run(request, status, then)
 
 
 def daily_period(today: date) -> tuple[date, date]:
