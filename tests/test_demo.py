@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import httpx2
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ledgerbridge import demo
+from ledgerbridge import demo, intake, wiring
+from ledgerbridge.demo import sandbox as demo_exact
 from ledgerbridge.domain import structured_reference
 from ledgerbridge.domain.documents import DocumentType, Side
 from ledgerbridge.domain.parties import vat_number_is_valid
 from ledgerbridge.domain.vat_catalogue import scenarios_for
+from ledgerbridge.runner import Runner
+from ledgerbridge.sandbox.app import create_app as create_sandbox
+from ledgerbridge.sandbox.core import Sandbox
+from ledgerbridge.settings import MissingSetting, Settings
 from ledgerbridge.storage import repositories as repo
 from ledgerbridge.storage.database import make_engine, make_session_factory
 from ledgerbridge.storage.migrate import upgrade
-from ledgerbridge.storage.tables import Base, CompanyRow, DocumentRow, PartyRow
+from ledgerbridge.storage.tables import (
+    Base,
+    CompanyRow,
+    DocumentRow,
+    ExactConnectionRow,
+    PartyRow,
+)
+from tests.serving import serve
 
 TODAY = date(2026, 3, 15)
 COUNTRIES = {demo.BE_REF: "BE", demo.NL_REF: "NL"}
@@ -340,3 +356,137 @@ def test_same_day_same_data(tmp_path):
             fingerprints.append(sorted((r.side, r.ref, r.fingerprint) for r in rows))
 
     assert fingerprints[0] == fingerprints[1]
+
+
+# The demo's Exact Online sandbox (`demo.sandbox`)
+
+
+def test_demo_app_file_is_private_and_commands_fall_back_to_it(tmp_path):
+    app = demo_exact.DemoApp("client-1", "s3cret-value", "http://127.0.0.1:8765/cb")
+    path = demo_exact.app_file(tmp_path)
+
+    demo_exact.write_app(path, app, "http://127.0.0.1:8700")
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "s3cret-value" not in repr(app)
+    assert demo_exact.read_app(path) == app
+    assert Settings(data_dir=tmp_path).exact_credentials() == (
+        "client-1",
+        "s3cret-value",
+    )
+    # The environment wins; half of it set still names what is missing.
+    assert Settings(
+        data_dir=tmp_path,
+        exact_client_id="env-id",
+        exact_client_secret=SecretStr("env-secret"),
+    ).exact_credentials() == ("env-id", "env-secret")
+    with pytest.raises(MissingSetting, match="LEDGERBRIDGE_EXACT_CLIENT_SECRET"):
+        Settings(data_dir=tmp_path, exact_client_id="env-id").exact_credentials()
+
+
+@pytest.mark.parametrize("content", ["", "not json", "[]", '{"client_id": "x"}'])
+def test_unreadable_demo_app_file_is_no_credentials(tmp_path, content):
+    demo_exact.app_file(tmp_path).write_text(content)
+
+    with pytest.raises(MissingSetting, match="LEDGERBRIDGE_EXACT_CLIENT_ID"):
+        Settings(data_dir=tmp_path).exact_credentials()
+
+
+@pytest.fixture
+def demo_world(database, database_url, tmp_path):
+    """The demo companies in the real database, a sandbox served on a free
+    port, and settings for both (no Exact variables set)."""
+    with database.sessions() as session:
+        # The companies and their settings are all the set-up reads.
+        for country in demo.COUNTRIES:
+            row = intake.upsert_company(session, country.company).row
+            intake.save_settings(session, row, country.settings)
+        session.commit()
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        secret_keys=SecretStr(Fernet.generate_key().decode()),
+    )
+    with serve(create_sandbox(Sandbox())) as url:
+        yield settings, database, url
+
+
+def _set_up(settings, database, url):
+    app, new = demo_exact.ensure_app(
+        url, demo_exact.app_file(settings.data_dir), settings.exact_redirect_uri
+    )
+    runner = Runner(demo_exact.demo_settings(settings, app, url), database)
+    try:
+        return app, new, demo_exact.set_up(runner, url)
+    finally:
+        runner.close()
+
+
+def _connections(settings, database):
+    return {
+        entry.company.ref: (
+            entry.connection.division,
+            entry.connection.base_url,
+            entry.connection.connected and not entry.connection.needs_sign_in,
+        )
+        for entry in wiring.connection_overview(settings, database)
+        if entry.connection is not None
+    }
+
+
+def test_set_up_connects_both_companies_through_the_sign_in(demo_world):
+    settings, database, url = demo_world
+
+    app, new, report = _set_up(settings, database, url)
+
+    assert new
+    assert report.created == [1001, 2001]
+    assert report.connected == [demo.BE_REF, demo.NL_REF]
+    assert report.accepted == [demo.BE_REF, demo.NL_REF]
+    divisions = httpx2.get(f"{url}/_sandbox/divisions").json()
+    assert sorted((d["code"], d["template"]) for d in divisions) == [
+        (1001, "BE"),
+        (2001, "NL"),
+    ]
+    assert _connections(settings, database) == {
+        demo.BE_REF: (1001, url, True),
+        demo.NL_REF: (2001, url, True),
+    }
+    # Other commands find the app without any Exact variable set.
+    assert settings.exact_credentials() == (app.client_id, app.client_secret)
+
+
+def test_set_up_again_adds_nothing_and_keeps_the_connections(demo_world):
+    settings, database, url = demo_world
+    first_app, _, _ = _set_up(settings, database, url)
+    tokens_before = _tokens(database)
+
+    app, new, report = _set_up(settings, database, url)
+
+    assert (app, new) == (first_app, False)
+    assert report.created == report.connected == report.accepted == []
+    assert len(httpx2.get(f"{url}/_sandbox/divisions").json()) == 2
+    assert _tokens(database) == tokens_before
+
+
+def test_set_up_after_the_sandbox_forgot_everything_connects_again(demo_world):
+    settings, database, url = demo_world
+    first_app, _, _ = _set_up(settings, database, url)
+    httpx2.post(f"{url}/_sandbox/reset")
+
+    app, new, report = _set_up(settings, database, url)
+
+    assert new
+    assert app.client_id != first_app.client_id
+    assert report.created == [1001, 2001]
+    assert report.connected == [demo.BE_REF, demo.NL_REF]
+    assert report.accepted == []
+    assert all(ok for *_, ok in _connections(settings, database).values())
+
+
+def _tokens(database):
+    with database.sessions() as session:
+        return sorted(
+            (row.company_id, row.refresh_token)
+            for row in session.scalars(select(ExactConnectionRow))
+        )

@@ -26,11 +26,17 @@ from ledgerbridge.exact.client import ExactClient
 from ledgerbridge.exact.clock import Clock
 from ledgerbridge.exact.errors import NeedsSignIn
 from ledgerbridge.settings import MissingSetting, Settings
+from ledgerbridge.storage import repositories as repo
 from ledgerbridge.storage.secrets import SecretKeyError
-from ledgerbridge.storage.tables import NoticeRow, RunRow
+from ledgerbridge.storage.tables import NoticeRow
 from ledgerbridge.storage.types import utcnow
 from ledgerbridge.sync import runs as run_rules
-from ledgerbridge.sync.errors import SyncError, TermsChanged, TermsNotAccepted
+from ledgerbridge.sync.errors import (
+    SyncError,
+    TermsChanged,
+    TermsNotAccepted,
+    UnknownCompany,
+)
 from ledgerbridge.sync.export import execute_export, preview
 from ledgerbridge.sync.model import (
     DocumentResult,
@@ -243,6 +249,7 @@ class Runner:
     # Notices
 
     def notify(self, run: RunInfo) -> Notice:
+        """A notice that a daily run stopped or failed documents."""
         what = run.flow.label
         if run.status is RunStatus.PARTIAL:
             message = (
@@ -251,18 +258,26 @@ class Runner:
             )
         else:
             message = f"The daily {what} stopped: {run.message} (run {run.id})"
+        return self.notice(run.company_ref, "run", message, run.id)
+
+    def notice(
+        self, company_ref: str, kind: str, message: str, run_id: int | None = None
+    ) -> Notice:
+        """Record something users must see, and e-mail it when SMTP is set."""
         with self.database.sessions.begin() as session:
-            row = session.get_one(RunRow, run.id)
-            notice = NoticeRow(
-                company_id=row.company_id, run_id=run.id, kind="run", message=message
+            company = repo.get_company(session, company_ref)
+            if company is None:
+                raise UnknownCompany(company_ref)
+            row = NoticeRow(
+                company_id=company.id, run_id=run_id, kind=kind, message=message
             )
-            session.add(notice)
+            session.add(row)
             session.flush()
-            notice_id = notice.id
-        if self._email(run.company_ref, message):
+            notice_id = row.id
+        if self._email(company_ref, message):
             with self.database.sessions.begin() as session:
                 session.get_one(NoticeRow, notice_id).emailed_at = utcnow()
-        return Notice(notice_id, run.company_ref, run.id, "run", message)
+        return Notice(notice_id, company_ref, run_id, kind, message)
 
     def _email(self, company_ref: str, message: str) -> bool:
         settings = self.settings

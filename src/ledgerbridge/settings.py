@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -9,6 +10,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/exact/callback"
+DEMO_APP_FILE = "demo-exact-app.json"
+"""In the data folder: the sandbox app that `ledgerbridge demo` registered
+(client ID and secret, readable by its owner only). Commands use it when the
+environment sets neither LEDGERBRIDGE_EXACT_CLIENT_ID nor _SECRET."""
 
 
 class MissingSetting(Exception):
@@ -33,6 +38,12 @@ class Settings(BaseSettings):
         description="Comma-separated Fernet keys that encrypt stored Exact tokens; "
         "the first one encrypts, all decrypt. Default: the key file "
         "'secret.keys' in the data folder, created on first use.",
+    )
+    session_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the web pages' session cookies (32 characters "
+        "or more). Default: the key file 'session.key' in the data folder, "
+        "created on first use.",
     )
     exact_client_id: str | None = Field(
         default=None,
@@ -97,7 +108,12 @@ class Settings(BaseSettings):
 
     def exact_credentials(self) -> tuple[str, str]:
         """The app's client ID and secret; `MissingSetting` names the first
-        variable that is not set."""
+        variable that is not set. With neither variable set, the demo's
+        sandbox app (`DEMO_APP_FILE` in the data folder) if there is one."""
+        if self.exact_client_id is None and self.exact_client_secret is None:
+            demo = _demo_credentials(self.data_dir / DEMO_APP_FILE)
+            if demo is not None:
+                return demo
         client_id = (self.exact_client_id or "").strip()
         if not client_id:
             raise MissingSetting(_missing_exact("LEDGERBRIDGE_EXACT_CLIENT_ID", "ID"))
@@ -107,6 +123,21 @@ class Settings(BaseSettings):
                 _missing_exact("LEDGERBRIDGE_EXACT_CLIENT_SECRET", "secret")
             )
         return client_id, secret.get_secret_value().strip()
+
+
+def _demo_credentials(path: Path) -> tuple[str, str] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    client_id, secret = data.get("client_id"), data.get("client_secret")
+    if not isinstance(client_id, str) or not isinstance(secret, str):
+        return None
+    if not client_id.strip() or not secret.strip():
+        return None
+    return client_id.strip(), secret.strip()
 
 
 def _missing_exact(variable: str, what: str) -> str:

@@ -404,3 +404,24 @@ def test_unparseable_database_url_is_explained_without_echoing_it(
     assert result.exit_code == 1
     assert "not a database URL" in result.output
     assert "s3cret" not in result.output
+
+
+def test_demo_creates_an_admin_once_and_says_how_to_sign_in(
+    database_url: str, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from ledgerbridge import users
+
+    _no_server(monkeypatch)
+    first = _invoke(database_url, "demo", "--no-serve")
+    said = _said(first.stdout)
+    found = re.search(r"as 'admin' with the password (\S+) \(shown once\)", said)
+    assert found, said
+    with database.sessions() as session:
+        assert users.authenticate(session, "admin", found.group(1)) is not None
+
+    second = _said(_invoke(database_url, "demo", "--no-serve").stdout)
+
+    assert found.group(1) not in second
+    assert "password shown at the demo's first start" in second

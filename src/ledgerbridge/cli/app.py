@@ -3,25 +3,42 @@ the demo."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import date
-from typing import Annotated
+import secrets
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.orm import Session
 
-from ledgerbridge import __version__, apikeys, demo
+from ledgerbridge import __version__, apikeys, demo, users
 from ledgerbridge import logging as lb_logging
 from ledgerbridge.cli.connect import connect, connections_app
 from ledgerbridge.cli.keys import keys_app
+from ledgerbridge.cli.runs import export_app, import_app, runs_app, terms_app
 from ledgerbridge.cli.sandbox import sandbox_app
+from ledgerbridge.cli.users import user_app
+from ledgerbridge.demo import sandbox as demo_exact
+from ledgerbridge.jobs.daily import daily_time
+from ledgerbridge.jobs.scheduler import DailyScheduler
+from ledgerbridge.runner import Runner
 from ledgerbridge.settings import Settings
 from ledgerbridge.storage import migrate
 from ledgerbridge.storage import repositories as repo
+from ledgerbridge.sync.model import Flow
+from ledgerbridge.sync.runs import daily_period
 from ledgerbridge.web.app import create_app
 from ledgerbridge.wiring import Database, open_database
 
@@ -41,6 +58,11 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(keys_app, name="keys")
 app.add_typer(connections_app, name="connections")
 app.command("connect")(connect)
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
+app.add_typer(runs_app, name="runs")
+app.add_typer(terms_app, name="terms")
+app.add_typer(user_app, name="user")
 
 out = Console()
 err = Console(stderr=True)
@@ -121,9 +143,47 @@ def db_upgrade() -> None:
 
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """Run the web app and the API."""
+    """Run the web app and the API, and the daily runs (unless
+    LEDGERBRIDGE_SCHEDULER=false)."""
+    settings = Settings()
     database = _database()
-    uvicorn.run(create_app(database.sessions), host=host, port=port, log_config=None)
+    # One runner for the API and the daily runs: one rate governor per
+    # Exact division in this process.
+    runner = Runner(settings, database)
+    jobs = DailyScheduler(runner, database) if settings.scheduler else None
+
+    def start() -> None:
+        if jobs is not None:
+            jobs.start()
+
+    def stop() -> None:
+        if jobs is not None:
+            jobs.stop()
+        runner.close()
+
+    web = _on_lifespan(create_app(database.sessions, runner), start, stop)
+    uvicorn.run(web, host=host, port=port, log_config=None)
+
+
+def _on_lifespan(
+    web: FastAPI, start: Callable[[], None], stop: Callable[[], None]
+) -> FastAPI:
+    """Call `start` when the server starts `web`, and `stop` when it shuts it
+    down: before uvicorn returns, and before it re-raises the signal that
+    stopped it (SIGTERM would end the process before a `finally`)."""
+    inner = web.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(owner: Any) -> AsyncIterator[Any]:
+        async with inner(owner) as state:
+            await asyncio.to_thread(start)
+            try:
+                yield state
+            finally:
+                await asyncio.to_thread(stop)
+
+    web.router.lifespan_context = lifespan
+    return web
 
 
 @apikey_app.command("create")
@@ -210,11 +270,26 @@ def companies_list(
 def run_demo(
     host: Host = "127.0.0.1",
     port: Port = 8000,
+    sandbox_port: Annotated[
+        int,
+        typer.Option(
+            help="Port of the Exact Online sandbox the demo starts.", min=1, max=65535
+        ),
+    ] = 8700,
     serve_app: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Start the web app.")
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Start the sandbox and the web app (--no-serve: load the data only).",
+        ),
     ] = True,
 ) -> None:
-    """Migrate, load the demo companies and invoices, and serve them."""
+    """Migrate, load the demo companies and invoices, start the Exact Online
+    sandbox with both companies connected, and serve the web app with the
+    daily runs."""
+    settings = Settings()
+    if serve_app:
+        _check_ports(host, port, sandbox_port)
     database = _database(require_current=False)
     database.upgrade()
     with database.sessions() as session:
@@ -223,6 +298,7 @@ def run_demo(
             if key.name == DEMO_KEY_NAME:
                 apikeys.revoke(session, key.prefix)
         _, plaintext = apikeys.create(session, DEMO_KEY_NAME)
+        admin_password = _demo_admin(session)
         session.commit()
 
     out.print(f"Demo data ready: {summary}.")
@@ -232,17 +308,210 @@ def run_demo(
     )
     out.print("A new API key for the demo (shown once; the previous one is revoked):")
     out.print(f"  {plaintext}", soft_wrap=True, highlight=False)
-    base = f"http://{host}:{port}"
-    out.print(
-        f"\nTry:\n  curl -H 'Authorization: Bearer {plaintext}' "
-        f"{base}/api/v1/companies\n"
-        f"  curl -H 'Authorization: Bearer {plaintext}' "
-        f"'{base}/api/v1/companies/be-keukens/customer-invoices?limit=5'",
-        soft_wrap=True,
-        highlight=False,
-    )
-    if serve_app:
-        out.print(f"\nServing on {base}/ (Ctrl+C stops).")
-        uvicorn.run(
-            create_app(database.sessions), host=host, port=port, log_config=None
+    base = f"http://{demo_exact.client_host(host)}:{port}"
+    if admin_password is not None:
+        out.print(
+            f"Sign in to the web app at {base}/ as '{DEMO_ADMIN}' with the password "
+            f"{admin_password} (shown once).",
+            soft_wrap=True,
+            highlight=False,
         )
+    else:
+        out.print(
+            f"Sign in to the web app at {base}/ as '{DEMO_ADMIN}' with the password "
+            "shown at the demo's first start, or make another user with "
+            "'ledgerbridge user create'.",
+            soft_wrap=True,
+        )
+    tries = (
+        f"  curl -H 'Authorization: Bearer {plaintext}' {base}/api/v1/companies\n"
+        f"  curl -H 'Authorization: Bearer {plaintext}' "
+        f"'{base}/api/v1/companies/be-keukens/customer-invoices?limit=5'"
+    )
+    if not serve_app:
+        out.print(f"\nTry:\n{tries}", soft_wrap=True, highlight=False)
+        return
+
+    sandbox = _start_demo_sandbox(settings, host, sandbox_port)
+    try:
+        runner, report = _set_up_demo_sandbox(settings, database, sandbox)
+    except BaseException as exc:
+        sandbox.stop()
+        if not isinstance(exc, demo_exact.DemoSetupError):
+            raise
+        err.print(f"[red]The demo's Exact Online sandbox:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    _print_demo_sandbox(settings, runner, report)
+    out.print(f"\nTry:\n{tries}", soft_wrap=True, highlight=False)
+    _print_demo_commands(settings, report.base_url)
+
+    jobs = DailyScheduler(runner, database) if settings.scheduler else None
+    stopped = threading.Event()
+
+    def start() -> None:
+        if jobs is not None:
+            jobs.start()
+
+    def stop() -> None:
+        if stopped.is_set():
+            return
+        stopped.set()
+        if jobs is not None:
+            jobs.stop()
+        runner.close()
+        sandbox.stop()
+
+    out.print(f"\nServing on {base}/ (Ctrl+C stops).")
+    try:
+        web = _on_lifespan(create_app(database.sessions, runner), start, stop)
+        uvicorn.run(web, host=host, port=port, log_config=None)
+    finally:
+        stop()
+
+
+DEMO_ADMIN = "admin"
+
+
+def _demo_admin(session: Session) -> str | None:
+    """Create the demo's admin user, once; its password, or None when it
+    exists already (only a hash of it is stored)."""
+    if users.find_user(session, DEMO_ADMIN) is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    users.create_user(session, DEMO_ADMIN, password, users.Role.ADMIN)
+    return password
+
+
+def _check_ports(host: str, port: int, sandbox_port: int) -> None:
+    """Say a taken port before anything starts."""
+    if port == sandbox_port:
+        err.print("[red]--port and --sandbox-port must differ.[/red]")
+        raise typer.Exit(1)
+    for taken, option in ((port, "--port"), (sandbox_port, "--sandbox-port")):
+        try:
+            demo_exact.bind(host, taken).close()
+        except OSError as exc:
+            err.print(
+                f"[red]Port {taken} on {host} is not free[/red] ({exc.strerror}): "
+                f"another copy of the demo? Choose another with {option}.",
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from exc
+
+
+def _start_demo_sandbox(
+    settings: Settings, host: str, sandbox_port: int
+) -> demo_exact.ServerThread:
+    """The sandbox, served from a thread, its state in the data folder."""
+    try:
+        return demo_exact.start_sandbox(
+            settings.data_dir, demo_exact.bind(host, sandbox_port)
+        )
+    except (OSError, demo_exact.DemoSetupError) as exc:
+        err.print(f"[red]The sandbox did not start:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+
+
+def _set_up_demo_sandbox(
+    settings: Settings, database: Database, sandbox: demo_exact.ServerThread
+) -> tuple[Runner, demo_exact.SetUp]:
+    host = demo_exact.client_host(str(sandbox.sock.getsockname()[0]))
+    sandbox_url = f"http://{host}:{sandbox.port}"
+    demo_app, _ = demo_exact.ensure_app(
+        sandbox_url,
+        demo_exact.app_file(settings.data_dir),
+        settings.exact_redirect_uri,
+    )
+    runner = Runner(demo_exact.demo_settings(settings, demo_app, sandbox_url), database)
+    try:
+        return runner, demo_exact.set_up(runner, sandbox_url)
+    except BaseException:
+        runner.close()
+        raise
+
+
+def _print_demo_sandbox(
+    settings: Settings, runner: Runner, report: demo_exact.SetUp
+) -> None:
+    sandbox_url = report.base_url
+    state = settings.data_dir / demo_exact.STATE_FILE
+    lines = [f"\nExact Online sandbox on {sandbox_url}/ (state: {state})"]
+    for ref, division in demo_exact.DIVISIONS.items():
+        made = " (created now)" if division.code in report.created else ""
+        how = "connected now" if ref in report.connected else "still connected"
+        lines.append(
+            f"  {ref}: division {division.code}{made}, {division.template} "
+            f"template; {how}"
+        )
+    lines.append(
+        f"  Terms and conditions accepted as {demo_exact.TERMS_USER!r} "
+        f"(version {runner.terms.version})."
+    )
+    lines.append(f"  Web view (pay an invoice there): {sandbox_url}/_sandbox/ui/")
+    if settings.scheduler:
+        times = _daily_times(runner)
+        lines.append(
+            f"Daily runs: {times}, in each company's time zone; today's start "
+            "now if their time has passed, and a company's other runs wait "
+            "for its daily run to end (LEDGERBRIDGE_SCHEDULER=false: none)."
+        )
+    else:
+        lines.append("Daily runs: off (LEDGERBRIDGE_SCHEDULER=false).")
+    for line in lines:
+        out.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def _daily_times(runner: Runner) -> str:
+    settings = runner.store.company(demo.BE_REF).settings
+    times = [
+        f"{flow.label} at {at:%H:%M}"
+        for flow in Flow
+        if (at := daily_time(settings, flow)) is not None
+    ]
+    return ", ".join(times) or "none ticked"
+
+
+def _print_demo_commands(settings: Settings, sandbox_url: str) -> None:
+    """Commands to try in another shell, on the same data and sandbox."""
+    today = date.today()  # noqa: DTZ011 - the user's day, as the demo data
+    # The month before last: the daily run covers last month and this one.
+    first_daily, _ = daily_period(today)
+    last = first_daily - timedelta(days=1)
+    first = last.replace(day=1)
+    period = f"--from {first:%Y-%m-%d} --to {last:%Y-%m-%d}"
+    command = _command()
+    division = demo_exact.DIVISIONS[demo.BE_REF].code
+    lines = [
+        "In another shell, on the same data and sandbox:",
+        f"  export LEDGERBRIDGE_DATA_DIR={settings.data_dir.resolve()} "
+        f"LEDGERBRIDGE_EXACT_BASE_URL={sandbox_url}",
+    ]
+    if settings.database_url or settings.secret_keys is not None:
+        lines.append(
+            "  (and LEDGERBRIDGE_DATABASE_URL and LEDGERBRIDGE_SECRET_KEYS as set here)"
+        )
+    if settings.exact_client_id is not None or settings.exact_client_secret:
+        lines.append(
+            "  unset LEDGERBRIDGE_EXACT_CLIENT_ID LEDGERBRIDGE_EXACT_CLIENT_SECRET"
+            "   # the commands then use the demo's sandbox app"
+        )
+    lines += [
+        f"  {command} export customer-invoices --company {demo.BE_REF} {period}",
+        f"  then pay one of its invoices in {sandbox_url}/_sandbox/ui/{division}",
+        f"  {command} import payments --company {demo.BE_REF} {period}",
+        f"  {command} runs list --company {demo.BE_REF}",
+        f"  {command} connections list",
+    ]
+    for line in lines:
+        out.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def _command() -> str:
+    """How this command was called, to repeat in the lines to try."""
+    called = Path(sys.argv[0])
+    if called.name != "ledgerbridge":
+        return "ledgerbridge"
+    try:
+        return str(called.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(called)

@@ -464,3 +464,47 @@ class DailyRunClaimRow(Base):
         ForeignKey("run.id", ondelete="SET NULL")
     )
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class UserRow(Base):
+    """A person who signs in to the web pages; only a hash of the password
+    is kept (`ledgerbridge.users`)."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    companies: Mapped[list[UserCompanyRow]] = relationship(cascade="all, delete-orphan")
+
+
+class UserCompanyRow(Base):
+    """A company a bookkeeper or viewer may see; an admin sees every one."""
+
+    __tablename__ = "app_user_company"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    company_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class UserSessionRow(Base):
+    """A signed-in browser: the SHA-256 of its cookie's token, never the
+    token itself, and the token its forms must send back (CSRF)."""
+
+    __tablename__ = "app_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[UserRow] = relationship()

@@ -8,14 +8,16 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledgerbridge import __version__, intake
 from ledgerbridge.domain.problems import InvalidInput, Problem
-from ledgerbridge.web.api import companies, documents, parties, payments
+from ledgerbridge.runner import Runner
+from ledgerbridge.web import pages
+from ledgerbridge.web.api import companies, documents, parties, payments, runs
 from ledgerbridge.web.api.deps import ApiError, reject_unknown_query
 
 API_PREFIX = "/api/v1"
@@ -29,8 +31,13 @@ references: sending the same thing twice changes nothing.
 """
 
 
-def create_app(sessions: sessionmaker[Session]) -> FastAPI:
-    """The app, on a session factory bound to an already migrated database."""
+def create_app(
+    sessions: sessionmaker[Session], runner: Runner | None = None
+) -> FastAPI:
+    """The app, on a session factory bound to an already migrated database.
+
+    Runs started through the API go through `runner`; without one, the app
+    builds its own from the settings on first use."""
     app = FastAPI(
         title="ledgerbridge",
         version=__version__,
@@ -39,12 +46,14 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
         redoc_url=None,
     )
     app.state.sessions = sessions
+    app.state.runner = runner
     for router in (
         companies.router,
         parties.contacts,
         parties.suppliers,
         documents.router,
         payments.router,
+        runs.router,
     ):
         app.include_router(
             router, prefix=API_PREFIX, dependencies=[Depends(reject_unknown_query)]
@@ -57,9 +66,7 @@ def create_app(sessions: sessionmaker[Session]) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _conflict)
 
-    @app.get("/", include_in_schema=False)
-    def home() -> HTMLResponse:
-        return HTMLResponse(HOME)
+    pages.install(app)  # the web pages, signed in with a session cookie
 
     return app
 
@@ -153,19 +160,3 @@ def _problem(error: Any) -> Problem:
         return Problem(path, f"this {what} is not known; check its spelling")
     message = str(error.get("msg", "is not valid"))
     return Problem(path or str(location), message[0].lower() + message[1:])
-
-
-HOME = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ledgerbridge</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;
-padding:0 1rem}code{background:#f2f2f2;padding:0 .25rem}</style></head>
-<body><h1>ledgerbridge is running</h1>
-<p>It books your application's invoices in Exact Online and brings payments
-back. The JSON API lives under <code>/api/v1</code>; its description is at
-<a href="/openapi.json">/openapi.json</a>.</p>
-<p>Every API call needs a key: <code>ledgerbridge apikey create --name NAME</code>,
-sent as <code>Authorization: Bearer lb_...</code>. Try
-<code>curl -H "Authorization: Bearer $KEY"
-http://127.0.0.1:8000/api/v1/companies</code>.</p>
-</body></html>
-"""
