@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from argon2 import PasswordHasher
@@ -32,6 +33,9 @@ from ledgerbridge.web.app import create_app
 from ledgerbridge.web.pages.sessions import use_session_key
 from ledgerbridge.wiring import Database
 from tests.serving import serve
+
+if TYPE_CHECKING:
+    from tests.web.site import Site
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -239,3 +243,25 @@ def clients(database: Database) -> Iterator[Callable[..., TestClient]]:
     yield make
     for client in made:
         client.__exit__(None, None, None)
+
+
+# The whole product (sandbox, app, runner) for the flows in the browser
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """The demo companies connected to the sandbox, the app served with a
+    runner, on SQLite (tests/web/site.py)."""
+    from tests.web.site import open_site
+
+    with open_site(tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def site_unconnected(tmp_path: Path) -> Iterator[Site]:
+    """As `site`, with no company connected to Exact yet."""
+    from tests.web.site import open_site
+
+    with open_site(tmp_path, connected=False) as opened:
+        yield opened

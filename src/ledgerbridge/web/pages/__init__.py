@@ -15,7 +15,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from ledgerbridge.web.pages import auth, start
+from ledgerbridge.web.pages import (
+    auth,
+    dashboard,
+    history,
+    invoices,
+    parties,
+    payments,
+    settings,
+    start,
+    terms,
+)
 from ledgerbridge.web.pages.errors import (
     PageError,
     csrf_refused,
@@ -27,6 +37,10 @@ from ledgerbridge.web.pages.sessions import CsrfRefused, SignInRequired, page_us
 
 signed_in = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
 signed_in.include_router(auth.signed_in)
+# Each screen's router comes before `start`, whose placeholder pages for the
+# screens still to come would otherwise answer first.
+for _screen in (settings, parties, invoices, payments, terms, history, dashboard):
+    signed_in.include_router(_screen.router)
 signed_in.include_router(start.router)
 
 
