@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         description="Run the daily exports and imports from 'ledgerbridge serve' "
         "(a tick a minute).",
     )
+    queue: Literal["auto", "embedded", "procrastinate"] = Field(
+        default="auto",
+        description="Who carries out runs: 'embedded' (threads in the serving "
+        "process, SQLite or PostgreSQL), 'procrastinate' (jobs for 'ledgerbridge "
+        "worker' processes, PostgreSQL only) or 'auto' (procrastinate on "
+        "PostgreSQL, embedded on SQLite).",
+    )
     smtp_host: str | None = Field(
         default=None,
         description="SMTP server for notices of failed automatic runs; without "

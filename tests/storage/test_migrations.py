@@ -18,7 +18,17 @@ from ledgerbridge.storage.migrate import current_revision, head_revision, upgrad
 from ledgerbridge.storage.tables import Base
 from ledgerbridge.wiring import Database
 
-COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
+
+def _ours(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Procrastinate's tables (revision 0005) are not in our models."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
+COMPARE_OPTIONS = {
+    "compare_type": True,
+    "compare_server_default": True,
+    "include_name": _ours,
+}
 
 
 def _differences(engine: Engine, metadata: MetaData) -> list[Any]:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 import typer
 import uvicorn
 from fastapi import FastAPI
@@ -29,9 +30,12 @@ from ledgerbridge.cli.connect import connect, connections_app
 from ledgerbridge.cli.keys import keys_app
 from ledgerbridge.cli.runs import export_app, import_app, runs_app, terms_app
 from ledgerbridge.cli.sandbox import sandbox_app
+from ledgerbridge.cli.status import status
 from ledgerbridge.cli.users import user_app
+from ledgerbridge.cli.worker import worker
 from ledgerbridge.demo import sandbox as demo_exact
 from ledgerbridge.jobs.daily import daily_time
+from ledgerbridge.jobs.queue import EmbeddedQueue, QueueUnavailable, open_queue
 from ledgerbridge.jobs.scheduler import DailyScheduler
 from ledgerbridge.runner import Runner
 from ledgerbridge.settings import Settings
@@ -63,9 +67,12 @@ app.add_typer(import_app, name="import")
 app.add_typer(runs_app, name="runs")
 app.add_typer(terms_app, name="terms")
 app.add_typer(user_app, name="user")
+app.command("worker")(worker)
+app.command("status")(status)
 
 out = Console()
 err = Console(stderr=True)
+logger = structlog.get_logger(__name__)
 
 DEMO_KEY_NAME = "demo"
 
@@ -144,25 +151,40 @@ def db_upgrade() -> None:
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Run the web app and the API, and the daily runs (unless
-    LEDGERBRIDGE_SCHEDULER=false)."""
+    LEDGERBRIDGE_SCHEDULER=false). On PostgreSQL, runs are queued for
+    'ledgerbridge worker' processes, which also run the daily schedule
+    (LEDGERBRIDGE_QUEUE=embedded keeps them in this process)."""
     settings = Settings()
     database = _database()
     # One runner for the API and the daily runs: one rate governor per
     # Exact division in this process.
     runner = Runner(settings, database)
-    jobs = DailyScheduler(runner, database) if settings.scheduler else None
+    try:
+        queue = open_queue(settings, runner)
+    except QueueUnavailable as exc:
+        err.print(f"[red]{exc}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    # With Procrastinate the workers tick, once a minute however many.
+    in_process = isinstance(queue, EmbeddedQueue)
+    jobs = (
+        DailyScheduler(runner, database) if settings.scheduler and in_process else None
+    )
 
     def start() -> None:
         if jobs is not None:
             jobs.start()
+        if not in_process:
+            logger.info("serve.runs_queued", queue="procrastinate")
 
     def stop() -> None:
         if jobs is not None:
             jobs.stop()
+        queue.close()
         runner.close()
 
-    web = _on_lifespan(create_app(database.sessions, runner), start, stop)
-    uvicorn.run(web, host=host, port=port, log_config=None)
+    web = create_app(database.sessions, runner)
+    web.state.run_queue = queue
+    uvicorn.run(_on_lifespan(web, start, stop), host=host, port=port, log_config=None)
 
 
 def _on_lifespan(
@@ -413,7 +435,9 @@ def _start_demo_sandbox(
 
 
 def _set_up_demo_sandbox(
-    settings: Settings, database: Database, sandbox: demo_exact.ServerThread
+    settings: Settings,
+    database: Database,
+    sandbox: demo_exact.ServerThread,
 ) -> tuple[Runner, demo_exact.SetUp]:
     host = demo_exact.client_host(str(sandbox.sock.getsockname()[0]))
     sandbox_url = f"http://{host}:{sandbox.port}"

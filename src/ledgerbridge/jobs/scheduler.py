@@ -20,6 +20,11 @@ What becomes of a claim:
   claim stays, so it is not retried that day, and a notice says why;
 * the process stops before starting it: the claim is dropped, so the next
   process runs it.
+
+Given a `RunQueue` (`jobs/queue.py`), a tick hands each claimed run to it
+instead of carrying it out: Procrastinate's periodic task `daily_tick`
+(`jobs/workers.py`) ticks that way, once a minute however many workers
+there are, and the runs go to whichever worker is free.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +53,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from ledgerbridge.exact.clock import Clock, SystemClock
 from ledgerbridge.jobs import daily
 from ledgerbridge.jobs.daily import ClaimKey, CompanySchedule, Due
+from ledgerbridge.jobs.queue import RunQueue
 from ledgerbridge.runner import Runner
 from ledgerbridge.storage import repositories as repo
 from ledgerbridge.storage.tables import (
@@ -90,10 +96,13 @@ class DailyScheduler:
         *,
         clock: Clock | None = None,
         workers: int = WORKERS,
+        queue: RunQueue | None = None,
     ) -> None:
         self.runner = runner
         self.database = database
         self.clock = clock or SystemClock()
+        self.queue = queue
+        """Where claimed runs go; None: carried out here, on threads."""
         self._slots = threading.BoundedSemaphore(workers)
         self._tick_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -164,6 +173,10 @@ class DailyScheduler:
                 if due.company_id not in busy and self._claim(due):
                     mine.append(due)
 
+            if self.queue is not None:
+                for due in mine:
+                    self._hand_over(due, self.queue)
+                return mine
             for _, group in groupby(mine, key=lambda due: due.company_id):
                 self._carry_out(list(group))
         return mine
@@ -311,12 +324,45 @@ class DailyScheduler:
                     )
 
     def _run(self, due: Due) -> RunInfo | None:
+        run = self._start(due, self.runner.start)
+        if run is None:
+            return None
+        try:
+            return self.runner.execute(run.id)
+        except Exception:
+            # Never leave the company's run "running" behind: it would block
+            # every later run of the company in this process.
+            logger.exception("daily.run_crashed", run=run.id, company=due.company_ref)
+            finished = self.runner.store.finish_run(
+                run.id,
+                RunStatus.STOPPED,
+                "An unexpected error stopped the run; the log has the details.",
+                0,
+            )
+            self.runner.notify(finished)
+            return finished
+
+    def _hand_over(self, due: Due, queue: RunQueue) -> RunInfo | None:
+        """Start the claimed run through the queue (queued for a worker)."""
+        try:
+            return self._start(due, queue.submit)
+        except Exception:
+            logger.exception(
+                "daily.failed", company=due.company_ref, flow=due.flow.value
+            )
+            return None
+
+    def _start(
+        self, due: Due, start: Callable[[RunRequest], RunInfo]
+    ) -> RunInfo | None:
+        """The claimed run, started by `start`, its claim linked to it; None
+        when it did not start (the claim dropped or kept, see above)."""
         first, last = daily_period(due.day)
         request = RunRequest(
             due.company_ref, due.flow, first, last, Trigger.DAILY, STARTED_BY
         )
         try:
-            run = self.runner.start(request)
+            run = start(request)
         except RunInProgress as exc:
             self._release(due)
             logger.info(
@@ -340,20 +386,7 @@ class DailyScheduler:
             raise
 
         self._link(due, run.id)
-        try:
-            return self.runner.execute(run.id)
-        except Exception:
-            # Never leave the company's run "running" behind: it would block
-            # every later run of the company in this process.
-            logger.exception("daily.run_crashed", run=run.id, company=due.company_ref)
-            finished = self.runner.store.finish_run(
-                run.id,
-                RunStatus.STOPPED,
-                "An unexpected error stopped the run; the log has the details.",
-                0,
-            )
-            self.runner.notify(finished)
-            return finished
+        return run
 
     def _release_quietly(self, due: Due) -> None:
         try:

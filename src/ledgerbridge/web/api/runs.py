@@ -2,9 +2,12 @@
 
 `POST .../runs` starts an export or the payments import after its guards
 (flow switched on, terms accepted, no other run of the company going) and
-answers 202 at once, and `GET .../runs/{id}` follows it. The run goes on in a
-background task of this process, through the app's one `Runner` (one Exact
-client, so one rate governor, per company).
+answers 202 at once, and `GET .../runs/{id}` follows it. The run is handed to
+the app's run queue when `ledgerbridge serve` gave it one (`jobs/queue.py`:
+threads of this process, or a Procrastinate job for `ledgerbridge worker` on
+PostgreSQL, created *queued* in the run's own transaction); without one it
+goes on in a background task of this process. Either way through the app's
+one `Runner` (one Exact client, so one rate governor, per company).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledgerbridge.jobs.queue import RunQueue
 from ledgerbridge.runner import NoExactClient, Runner, TermsFileError, manual_request
 from ledgerbridge.settings import Settings
 from ledgerbridge.storage.tables import CompanyRow, RunRow, TermsAcceptanceRow
@@ -76,6 +80,16 @@ def get_runner(request: Request) -> Runner:
 
 
 RunnerDep = Annotated[Runner, Depends(get_runner)]
+
+
+def get_queue(request: Request) -> RunQueue | None:
+    """The run queue `ledgerbridge serve` set on the app (`app.state.run_queue`),
+    or None: runs then go on in a background task."""
+    queue: RunQueue | None = getattr(request.app.state, "run_queue", None)
+    return queue
+
+
+QueueDep = Annotated[RunQueue | None, Depends(get_queue)]
 
 
 def _refused(exc: SyncError) -> JSONResponse:
@@ -136,11 +150,13 @@ def start_run(
     body: RunIn,
     principal: PrincipalDep,
     runner: RunnerDep,
+    queue: QueueDep,
     background: BackgroundTasks,
     response: Response,
 ) -> Any:
     """Start an export or the payments import of a period; it runs in the
-    background: follow it with `GET .../runs/{id}`."""
+    background (or is queued for a worker): follow it with
+    `GET .../runs/{id}`."""
     request = manual_request(
         company.ref,
         Flow(body.flow),
@@ -150,10 +166,11 @@ def start_run(
         Trigger.API,
     )
     try:
-        run = runner.start(request)
+        run = queue.submit(request) if queue is not None else runner.start(request)
     except SyncError as exc:
         return _refused(exc)
-    background.add_task(_execute, runner, run.id)
+    if queue is None:
+        background.add_task(_execute, runner, run.id)
     response.headers["Location"] = f"/api/v1/companies/{company.ref}/runs/{run.id}"
     return RunOut.of(run)
 
