@@ -46,6 +46,8 @@ TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
 """Set on the injected `httpx2.Client` (`wiring.http_client`): every call has one."""
 ERROR_BUDGET = 8  # Exact blocks the app at 10 errors per endpoint and hour
 ERROR_STATUSES = frozenset({400, 401, 403, 404})
+TOKEN_REREAD = 30.0
+"""Seconds a token pair read from the store is sent before it is read again."""
 
 
 class ErrorBudget:
@@ -110,6 +112,8 @@ class ExactClient:
         self.language = language
         self.calls = 0
         """Requests sent so far (refreshes of the token not included)."""
+        self._pair: TokenPair | None = None
+        self._pair_read = 0.0
 
     # Public calls
 
@@ -219,7 +223,8 @@ class ExactClient:
             )
             if status == 401 and not refreshed:
                 refreshed = True
-                self._refresh(pair, after_401=True)
+                self._pair = None  # whatever happens next, read the store again
+                self._remember(self._refresh(pair, after_401=True), time.monotonic())
                 continue
             if isinstance(error, RateLimited):
                 self.governor.rate_limited(limits)
@@ -231,12 +236,28 @@ class ExactClient:
             raise error
 
     def _valid_pair(self) -> TokenPair:
-        pair = self.store.current(self.connection)
-        if pair is None:
-            raise NeedsSignIn.for_connection(self.division, "no tokens are stored")
+        """The access token to send: the pair read last, re-read from the
+        store after `TOKEN_REREAD` seconds (another process may have
+        refreshed it, or marked the connection as needing a sign-in), and
+        refreshed when it is about to expire. Reading the store on every
+        call cost about a sixth of an export's own time; an access token
+        stays valid until it expires, even after a refresh elsewhere, so a
+        pair up to `TOKEN_REREAD` seconds old is safe to send."""
+        pair = self._pair
+        read = time.monotonic()
+        if pair is None or read - self._pair_read > TOKEN_REREAD:
+            pair = self.store.current(self.connection)
+            if pair is None:
+                self._pair = None
+                raise NeedsSignIn.for_connection(self.division, "no tokens are stored")
+            self._remember(pair, read)
         if pair.needs_refresh(self.clock.now()):
-            return self._refresh(pair)
+            pair = self._refresh(pair)
+            self._remember(pair, time.monotonic())
         return pair
+
+    def _remember(self, pair: TokenPair, read: float) -> None:
+        self._pair, self._pair_read = pair, read
 
     def _refresh(self, seen: TokenPair, *, after_401: bool = False) -> TokenPair:
         """Refresh once across threads and processes: inside the store's lock,
