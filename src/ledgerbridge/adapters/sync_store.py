@@ -15,9 +15,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, load_only, selectinload, sessionmaker
 
 from ledgerbridge.domain.documents import BookingStatus, PaymentStatus, Side
 from ledgerbridge.storage import repositories as repo
@@ -351,36 +361,50 @@ class SqlStore:
             )
 
     def record(self, run_id: int, results: Sequence[DocumentResult]) -> None:
+        # Only the columns `_record_one` reads are loaded, and the run's
+        # document rows go in as one bulk INSERT: this runs once per batch
+        # of every export, so its cost is a share of each invoice's.
         now = utcnow()
         with self.sessions.begin() as session:
             run = self._run(session, run_id)
             documents = {
                 row.id: row
                 for row in session.scalars(
-                    select(DocumentRow).where(
+                    select(DocumentRow)
+                    .options(
+                        load_only(
+                            DocumentRow.id,
+                            DocumentRow.fingerprint,
+                            DocumentRow.booking_status,
+                        )
+                    )
+                    .where(
                         DocumentRow.id.in_([result.document_id for result in results])
                     )
                 )
             }
+            outcomes = []
             for result in results:
                 _record_one(documents[result.document_id], result, now)
-                session.add(
-                    RunDocumentRow(
-                        run_id=run_id,
-                        document_id=result.document_id,
-                        number=result.number,
-                        outcome=result.outcome.value,
-                        entry_number=result.entry_number,
-                        entry_id=result.entry_id,
-                        reason_code=result.reason_code,
-                        reason=result.reason,
-                        exact_message=result.exact_message,
-                        at=now,
-                    )
+                outcomes.append(
+                    {
+                        "run_id": run_id,
+                        "document_id": result.document_id,
+                        "number": result.number,
+                        "outcome": result.outcome.value,
+                        "entry_number": result.entry_number,
+                        "entry_id": result.entry_id,
+                        "reason_code": result.reason_code,
+                        "reason": result.reason,
+                        "exact_message": result.exact_message,
+                        "at": now,
+                    }
                 )
                 count = _COUNTERS.get(result.outcome)
                 if count:
                     setattr(run, count, getattr(run, count) + 1)
+            if outcomes:
+                session.execute(insert(RunDocumentRow), outcomes)
             run.heartbeat_at = now
 
     # Payments
