@@ -8,9 +8,11 @@ file `ledgerbridge sandbox serve --state` uses), then `set_up`:
 * creates the divisions that are missing: 1001 from the BE template for
   be-keukens, 2001 from the NL template for nl-badkamers;
 * registers an app unless the one in `demo-exact-app.json` (data folder,
-  0600) is still known to the sandbox; every command falls back to that
-  file's client ID and secret when the environment sets neither
-  (`Settings.exact_credentials`);
+  0600) is still known to the sandbox with the same redirect URI; every
+  command falls back to that file's client ID and secret when the
+  environment sets neither (`Settings.exact_credentials`). Its redirect URI
+  is the demo web app's `/exact/callback` (`web_redirect_uri`), so *Connect*
+  on *Accounting settings* works in the demo's browser;
 * connects each company through the OAuth flow a person goes through: the
   sign-in page, its form posted as the sandbox's user with the company's
   division ticked, the redirect's code exchanged (`wiring.connect_company`).
@@ -40,6 +42,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from ledgerbridge import wiring
+from ledgerbridge.accounting_setup import CALLBACK_PATH
 from ledgerbridge.demo.model import BE_REF, NL_REF
 from ledgerbridge.exact import resources
 from ledgerbridge.exact.connect import DivisionNotChosen, RedirectSource
@@ -283,6 +286,12 @@ def ensure_app(
     write_app(app_file, app, base_url)
     logger.info("demo.app_registered", client_id=app.client_id, file=str(app_file))
     return app, True
+
+
+def web_redirect_uri(web_url: str) -> str:
+    """The demo app's redirect URI: the callback of the web app served at
+    `web_url`, where *Connect* on *Accounting settings* comes back."""
+    return web_url.rstrip("/") + CALLBACK_PATH
 
 
 def app_file(data_dir: Path) -> Path:
