@@ -356,7 +356,7 @@ def run_demo(
 
     sandbox = _start_demo_sandbox(settings, host, sandbox_port)
     try:
-        runner, report = _set_up_demo_sandbox(settings, database, sandbox)
+        runner, report = _set_up_demo_sandbox(settings, database, sandbox, base)
     except BaseException as exc:
         sandbox.stop()
         if not isinstance(exc, demo_exact.DemoSetupError):
@@ -438,13 +438,15 @@ def _set_up_demo_sandbox(
     settings: Settings,
     database: Database,
     sandbox: demo_exact.ServerThread,
+    web_url: str,
 ) -> tuple[Runner, demo_exact.SetUp]:
     host = demo_exact.client_host(str(sandbox.sock.getsockname()[0]))
     sandbox_url = f"http://{host}:{sandbox.port}"
+    # Exact's redirect comes back to the web app: Connect works in the browser.
     demo_app, _ = demo_exact.ensure_app(
         sandbox_url,
         demo_exact.app_file(settings.data_dir),
-        settings.exact_redirect_uri,
+        demo_exact.web_redirect_uri(web_url),
     )
     runner = Runner(demo_exact.demo_settings(settings, demo_app, sandbox_url), database)
     try:
