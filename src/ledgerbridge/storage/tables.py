@@ -382,6 +382,9 @@ class RunDocumentRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     exact_message: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """*Mark as handled* on a failed outcome: it leaves the open problems."""
+    handled_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class TermsAcceptanceRow(Base):
