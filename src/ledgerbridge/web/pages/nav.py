@@ -10,8 +10,8 @@ from dataclasses import dataclass
 class Link:
     label: str
     path: str
-    coming: str = ""
-    """While the screen is still to come: what it will hold (a sentence)."""
+    about: str = ""
+    """What the screen holds, in a sentence (the company page lists them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +102,6 @@ NAV: tuple[Section, ...] = (
 )
 
 
-def coming_links() -> list[tuple[Section, Link]]:
-    """The screens whose pages are still placeholders."""
-    return [(section, link) for section in NAV for link in section.links if link.coming]
+def screen_links() -> list[tuple[Section, Link]]:
+    """The screens that are about one company, with their sentence."""
+    return [(section, link) for section in NAV for link in section.links if link.about]

@@ -1,9 +1,7 @@
-"""The start page (the companies the user may see), a company's page, and
-the screens still to come."""
+"""The start page (the companies the user may see) and a company's page
+(its facts and its screens)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -11,9 +9,9 @@ from fastapi.responses import HTMLResponse
 from ledgerbridge import users
 from ledgerbridge.web.api.deps import SessionDep
 from ledgerbridge.web.pages.errors import PageError
-from ledgerbridge.web.pages.nav import START, Link, Section, coming_links
+from ledgerbridge.web.pages.nav import START, screen_links
 from ledgerbridge.web.pages.render import render
-from ledgerbridge.web.pages.sessions import CurrentUser, PageUser
+from ledgerbridge.web.pages.sessions import CurrentUser
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,29 +42,6 @@ def company(
     return render(
         request,
         "company.html",
-        {"title": row.name, "company": row, "screens": coming_links()},
+        {"title": row.name, "company": row, "screens": screen_links()},
         page_user=page,
     )
-
-
-def _coming(section: Section, link: Link) -> Callable[..., HTMLResponse]:
-    def page(request: Request, page: CurrentUser) -> HTMLResponse:
-        return _render_coming(request, page, section, link)
-
-    page.__name__ = f"coming_{link.path.strip('/').replace('/', '_').replace('-', '_')}"
-    return page
-
-
-def _render_coming(
-    request: Request, page: PageUser, section: Section, link: Link
-) -> HTMLResponse:
-    return render(
-        request,
-        "coming.html",
-        {"title": link.label, "section": section, "link": link},
-        page_user=page,
-    )
-
-
-for _section, _link in coming_links():
-    router.add_api_route(_link.path, _coming(_section, _link), methods=["GET"])
