@@ -57,13 +57,19 @@
     if (first) first.focus();
   }
 
-  // Right-click a payment: the menu where the pointer is.
+  // Right-click a payment, or anywhere in the list (an empty one too): the
+  // menu where the pointer is, tied to the row's or the toolbar's button.
   document.addEventListener("contextmenu", function (event) {
     var target = event.target instanceof Element ? event.target : null;
     var row = target && target.closest("[data-payment-row]");
-    if (!row) return;
+    var area = target && target.closest("[data-payments-area]");
+    if (!row && !area) return;
+    var button = row
+      ? row.querySelector("[data-actions]")
+      : document.querySelector(".payments-bar [data-actions]");
+    if (!button) return;
     event.preventDefault();
-    openMenu(row.querySelector("[data-actions]"), event.clientX, event.clientY);
+    openMenu(button, event.clientX, event.clientY);
   });
 
   document.addEventListener("click", function (event) {
