@@ -30,16 +30,20 @@ def test_navigation_names_the_screens_users_know(page: Page, shoot: Screens) -> 
             expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     expect(nav.get_by_role("link", name="History", exact=True)).to_be_visible()
 
-    # Every screen opens, says what it is, and marks itself in the menu.
+    # Every screen opens, says what it is, and marks itself in the menu; a
+    # screen still to come would say so instead.
     screens = [label for labels in MENU.values() for label in labels][1:]
+    placeholders = []
     for label in [*screens, "History"]:
         nav.get_by_role("link", name=label, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(label)
         expect(nav.get_by_role("link", name=label, exact=True)).to_have_attribute(
             "aria-current", "page"
         )
-        expect(page.get_by_role("status")).to_have_text("This screen is coming.")
+        if page.get_by_text(re.compile("screen is coming", re.IGNORECASE)).count():
+            placeholders.append(label)
         shoot(page, label)
+    assert not placeholders, f"still placeholders: {placeholders}"
 
 
 def test_admin_sees_every_company_and_opens_one(page: Page, shoot: Screens) -> None:
