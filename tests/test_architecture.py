@@ -166,3 +166,65 @@ def test_imported_modules_relative_from_package_init():
 def test_is_within_does_not_match_a_prefix_of_a_name():
     assert _is_within("ledgerbridge.domain.vat", ("ledgerbridge.domain",))
     assert not _is_within("ledgerbridge.domainx", ("ledgerbridge.domain",))
+
+
+# The web pages read through `queries/` and act through use cases.
+
+PAGE_SQL_CALLS = frozenset({"execute", "scalars", "scalar", "query", "get_bind"})
+ALLOWED_SQLALCHEMY = frozenset({"sqlalchemy.orm", "sqlalchemy.orm.Session"})
+
+
+def page_breaches(source: str, name: str) -> list[str]:
+    """What in a page module runs SQL or HTTP of its own: a session's query
+    methods, SQLAlchemy beyond the `Session` type, or a call into httpx2
+    (its exception types may be caught). `runner.execute(run_id)` is the
+    sync engine's use case, not SQL."""
+    breaches = []
+    module = f"ledgerbridge.web.pages.{name}"
+    for imported in sorted(imported_modules(source, module, False)):
+        if imported.partition(".")[0] == "sqlalchemy" and (
+            imported not in ALLOWED_SQLALCHEMY
+        ):
+            breaches.append(f"{name}: imports {imported}")
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        target = node.func.value
+        runs_a_run = isinstance(target, ast.Name) and target.id == "runner"
+        if node.func.attr in PAGE_SQL_CALLS and not runs_a_run:
+            breaches.append(f"{name}:{node.lineno}: .{node.func.attr}(...)")
+        if isinstance(target, ast.Name) and target.id == "httpx2":
+            breaches.append(f"{name}:{node.lineno}: httpx2.{node.func.attr}(...)")
+    return breaches
+
+
+def test_architecture_pages_run_no_sql_and_no_http_of_their_own():
+    breaches = []
+    for path in sorted((PACKAGE_ROOT / "web" / "pages").glob("*.py")):
+        breaches += page_breaches(path.read_text(encoding="utf-8"), path.stem)
+
+    assert not breaches, "pages doing a query's or a client's work:\n" + "\n".join(
+        breaches
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from sqlalchemy import select",
+        "def f(session):\n    return session.scalars(q)",
+        "def f(session):\n    session.execute(q)",
+        "import httpx2\ndef f():\n    httpx2.get('http://x')",
+    ],
+)
+def test_page_breaches_are_seen(source):
+    assert page_breaches(source, "example")
+
+
+def test_page_may_name_the_session_type_and_catch_http_errors():
+    source = (
+        "import httpx2\nfrom sqlalchemy.orm import Session\n"
+        "def f(session: Session, runner):\n    try:\n        runner.execute(1)\n"
+        "    except httpx2.HTTPError:\n        pass\n"
+    )
+    assert page_breaches(source, "example") == []
