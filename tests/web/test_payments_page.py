@@ -25,7 +25,7 @@ from ledgerbridge.storage.tables import (
 )
 from ledgerbridge.sync import runs as run_rules
 from ledgerbridge.sync.model import Flow, RunInfo, RunRequest, RunStatus, Trigger
-from ledgerbridge.web.pages.payments import company_today
+from ledgerbridge.web.pages.companies import company_today
 from tests.sync.conftest import BE, NL, Env, env  # noqa: F401 - the fixture
 from tests.web.conftest import (
     ADMIN,
@@ -246,7 +246,7 @@ def test_refusals_are_sentences_saying_what_to_fix(web: Env, bob: TestClient) ->
     custom = bob.post(
         f"{PATH}/import", data=import_form(page, period="custom"), headers=HTMX
     )
-    assert "fill in both From and To" in custom.text
+    assert "fill in both the From and To dates" in custom.text
 
     with web.database.sessions.begin() as session:
         session.execute(

@@ -80,3 +80,25 @@ def this_month(today: date) -> tuple[date, date]:
 def last_month(today: date) -> tuple[date, date]:
     last = today.replace(day=1) - timedelta(days=1)
     return last.replace(day=1), last
+
+
+def named_period(period: str, first: str, last: str, today: date) -> tuple[date, date]:
+    """The period a dialog names: `this_month`, `last_month`, or `custom`
+    with `first` and `last` as ISO dates; `BadPeriod` with a sentence
+    saying what to fill in otherwise."""
+    if period == "this_month":
+        return this_month(today)
+    if period == "last_month":
+        return last_month(today)
+    if period != "custom":
+        raise BadPeriod("Choose a period: This month, Last month or Custom.")
+    if not first or not last:
+        raise BadPeriod("For a Custom period, fill in both the From and To dates.")
+    try:
+        chosen = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        raise BadPeriod(
+            "The From and To dates must be dates, like 2026-11-30."
+        ) from None
+    check_period(*chosen)
+    return chosen

@@ -3,6 +3,9 @@ company the user may see; a company the user may not see is not found."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy.orm import Session
 
 from ledgerbridge import users
@@ -38,3 +41,8 @@ def chosen_company(session: Session, page: PageUser, ref: str | None) -> Company
 def company_choices(session: Session, page: PageUser) -> list[CompanyRow]:
     """The companies for the page's company picker."""
     return users.visible_companies(session, page.user)
+
+
+def company_today(company: CompanyRow) -> date:
+    """Today where the company is."""
+    return datetime.now(ZoneInfo(company.time_zone)).date()

@@ -21,14 +21,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ledgerbridge import handling
 from ledgerbridge.queries import history
-from ledgerbridge.runner import Runner
 from ledgerbridge.storage.tables import CompanyRow
 from ledgerbridge.sync.errors import RunInProgress, SyncError
 from ledgerbridge.sync.model import Outcome
 from ledgerbridge.users import Role
 from ledgerbridge.web.api.deps import SessionDep
-from ledgerbridge.web.api.runs import QueueDep, RunnerDep
-from ledgerbridge.web.pages.companies import chosen_company, company_choices
+from ledgerbridge.web.pages import running
+from ledgerbridge.web.pages.companies import (
+    chosen_company,
+    company_choices,
+)
 from ledgerbridge.web.pages.errors import PageError, require_role
 from ledgerbridge.web.pages.render import render
 from ledgerbridge.web.pages.sessions import CurrentUser, PageUser
@@ -270,11 +272,10 @@ def mark_handled(
 
 @router.post("/history/problems/{outcome_id}/retry")
 def retry(
+    http: Request,
     outcome_id: Id,
     session: SessionDep,
     page: CurrentUser,
-    runner: RunnerDep,
-    queue: QueueDep,
     background: BackgroundTasks,
     company: str | None = None,
 ) -> RedirectResponse:
@@ -288,13 +289,11 @@ def retry(
     )
     session.rollback()  # the run is created in the runner's own transaction
     try:
-        run = queue.submit(request) if queue is not None else runner.start(request)
+        run = running.start(http, background, request)
     except RunInProgress as exc:
         raise PageError(409, "Retry not started", str(exc)) from None
     except SyncError as exc:
         raise PageError(422, "Retry not started", str(exc)) from None
-    if queue is None:
-        background.add_task(_carry_out, runner, run.id)
     return RedirectResponse(_back(row, run.id), status_code=303)
 
 
@@ -315,15 +314,6 @@ def dismiss(
         )
     session.commit()
     return RedirectResponse(_back(row, done="dismissed"), status_code=303)
-
-
-def _carry_out(runner: Runner, run_id: int) -> None:
-    """A retry in the background, as the REST API's runs go without a queue."""
-    try:
-        runner.execute(run_id)
-    except Exception:
-        # The export has marked its run stopped; nobody waits for this task.
-        logger.exception("run.crashed", run=run_id)
 
 
 def _no_problem(outcome_id: int) -> PageError:

@@ -17,10 +17,9 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Form, Query, Request
@@ -29,11 +28,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ledgerbridge.domain.documents import Side
 from ledgerbridge.queries import invoices as queries
 from ledgerbridge.queries.invoices import ListStatus
-from ledgerbridge.runner import Runner, manual_request
+from ledgerbridge.runner import manual_request
 from ledgerbridge.storage.tables import CompanyRow
 from ledgerbridge.sync import runs as run_rules
 from ledgerbridge.sync.errors import (
-    BadPeriod,
     FlowDisabled,
     RunInProgress,
     StopRun,
@@ -45,7 +43,12 @@ from ledgerbridge.sync.model import DocumentResult, Flow, Outcome, RunInfo
 from ledgerbridge.users import Role
 from ledgerbridge.web.api.deps import SessionDep
 from ledgerbridge.web.api.runs import get_runner
-from ledgerbridge.web.pages.companies import chosen_company, company_choices
+from ledgerbridge.web.pages import running
+from ledgerbridge.web.pages.companies import (
+    chosen_company,
+    company_choices,
+    company_today,
+)
 from ledgerbridge.web.pages.errors import PageError, require_role
 from ledgerbridge.web.pages.render import render
 from ledgerbridge.web.pages.sessions import CurrentUser, PageUser
@@ -143,40 +146,7 @@ def _track(app: FastAPI, run_id: int) -> ExportProgress:
     return tracker
 
 
-def _execute(runner: Runner, run_id: int, progress: ExportProgress) -> None:
-    try:
-        runner.execute(run_id, progress)
-    except Exception:
-        # The export has marked its run stopped; the page shows how it ended.
-        logger.exception("run.crashed", run=run_id)
-
-
 # The period
-
-
-def company_today(company: CompanyRow) -> date:
-    """Today where the company is."""
-    return datetime.now(ZoneInfo(company.time_zone)).date()
-
-
-def chosen_period(period: str, first: str, last: str, today: date) -> tuple[date, date]:
-    """The period the dialog names; `BadPeriod` with a sentence otherwise."""
-    if period == "this_month":
-        return run_rules.this_month(today)
-    if period == "last_month":
-        return run_rules.last_month(today)
-    if period != "custom":
-        raise BadPeriod("Choose a period: This month, Last month or Custom.")
-    if not first or not last:
-        raise BadPeriod("For a Custom period, fill in both the From and To dates.")
-    try:
-        chosen = date.fromisoformat(first), date.fromisoformat(last)
-    except ValueError:
-        raise BadPeriod(
-            "The From and To dates must be dates, like 2026-11-30."
-        ) from None
-    run_rules.check_period(*chosen)
-    return chosen
 
 
 def _period_choices(today: date) -> dict[str, tuple[date, date] | None]:
@@ -265,7 +235,9 @@ def _preview(screen: Screen) -> Callable[..., Response]:
         row = chosen_company(session, page, company or None)
         runner = get_runner(request)
         try:
-            since, until = chosen_period(period, first, last, company_today(row))
+            since, until = run_rules.named_period(
+                period, first, last, company_today(row)
+            )
             shown = runner.preview(row.ref, screen.flow, since, until)
         except TermsNotAccepted:
             return _to_terms(request, screen, row, period, first, last)
@@ -295,21 +267,23 @@ def _export(screen: Screen) -> Callable[..., Response]:
     ) -> Response:
         require_role(page, *EXPORTERS)
         row = chosen_company(session, page, company or None)
-        runner = get_runner(request)
-        # `ledgerbridge serve` hands runs to its queue (web/api/runs.py).
-        queue: Any = getattr(request.app.state, "run_queue", None)
         try:
-            since, until = chosen_period(period, first, last, company_today(row))
+            since, until = run_rules.named_period(
+                period, first, last, company_today(row)
+            )
             wanted = manual_request(
                 row.ref, screen.flow, since, until, page.user.username
             )
-            run = queue.submit(wanted) if queue is not None else runner.start(wanted)
+            run = running.start(
+                request,
+                background,
+                wanted,
+                progress=lambda run_id: _track(request.app, run_id),
+            )
         except TermsNotAccepted:
             return _to_terms(request, screen, row, period, first, last)
         except SyncError as exc:
             return _refusal(request, page, screen, row, exc)
-        if queue is None:
-            background.add_task(_execute, runner, run.id, _track(request.app, run.id))
         return _progress(request, page, screen, row, run)
 
     export.__name__ = f"{screen.key}_export"

@@ -14,32 +14,34 @@ to them first, and nothing is read from Exact until it does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Annotated, Protocol
+from typing import Annotated
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledgerbridge.queries import payments as queries
-from ledgerbridge.runner import Runner, manual_request
+from ledgerbridge.runner import manual_request
 from ledgerbridge.storage.tables import CompanyRow
 from ledgerbridge.sync import runs as run_rules
 from ledgerbridge.sync.errors import (
-    BadPeriod,
     FlowDisabled,
     RunInProgress,
     SyncError,
     TermsNotAccepted,
     UnknownRun,
 )
-from ledgerbridge.sync.model import Flow, Outcome, RunInfo, RunRequest
+from ledgerbridge.sync.model import Flow, Outcome, RunInfo
 from ledgerbridge.users import Role
 from ledgerbridge.web.api.deps import SessionDep
 from ledgerbridge.web.api.runs import get_runner
-from ledgerbridge.web.pages.companies import chosen_company, company_choices
+from ledgerbridge.web.pages import running
+from ledgerbridge.web.pages.companies import (
+    chosen_company,
+    company_choices,
+    company_today,
+)
 from ledgerbridge.web.pages.errors import PageError, require_role
 from ledgerbridge.web.pages.render import render
 from ledgerbridge.web.pages.sessions import CurrentUser, PageUser
@@ -55,12 +57,6 @@ IMPORTED_EVENT = "payments-imported"
 """The htmx event a finished import sends: the list reloads on it."""
 
 PageNumber = Annotated[int, Query(alias="page", ge=1, le=100_000)]
-
-
-class RunQueue(Protocol):
-    """What this page needs of `app.state.run_queue` (`jobs/queue.py`)."""
-
-    def submit(self, request: RunRequest) -> RunInfo: ...
 
 
 # The pages
@@ -141,20 +137,16 @@ def start_import(
     """Start the payments import of the dialog's company and period."""
     require_role(page, *IMPORTERS)
     row = chosen_company(session, page, company or None)
-    runner = get_runner(request)
-    queue: RunQueue | None = getattr(request.app.state, "run_queue", None)
     try:
-        since, until = chosen_period(period, first, last, company_today(row))
+        since, until = run_rules.named_period(period, first, last, company_today(row))
         wanted = manual_request(
             row.ref, Flow.PAYMENTS, since, until, page.user.username
         )
-        run = queue.submit(wanted) if queue is not None else runner.start(wanted)
+        run = running.start(request, background, wanted)
     except TermsNotAccepted:
         return _to_terms(request, row)
     except SyncError as exc:
         return _refusal(request, page, row, exc)
-    if queue is None:
-        background.add_task(_execute, runner, run.id)
     return _run_answer(request, page, row, run)
 
 
@@ -183,38 +175,7 @@ def import_run(
     return _run_answer(request, page, row, run)
 
 
-def _execute(runner: Runner, run_id: int) -> None:
-    try:
-        runner.execute(run_id)
-    except Exception:
-        # The import has marked its run stopped; the dialog shows how it ended.
-        logger.exception("run.crashed", run=run_id)
-
-
 # The period
-
-
-def company_today(company: CompanyRow) -> date:
-    """Today where the company is."""
-    return datetime.now(ZoneInfo(company.time_zone)).date()
-
-
-def chosen_period(period: str, first: str, last: str, today: date) -> tuple[date, date]:
-    """The period the dialog names; `BadPeriod` with a sentence otherwise."""
-    if period == "this_month":
-        return run_rules.this_month(today)
-    if period == "last_month":
-        return run_rules.last_month(today)
-    if period != "custom":
-        raise BadPeriod("Choose a period: This month, Last month or Custom.")
-    if not first or not last:
-        raise BadPeriod("For a Custom period, fill in both From and To.")
-    try:
-        chosen = date.fromisoformat(first), date.fromisoformat(last)
-    except ValueError:
-        raise BadPeriod("From and To must be dates, like 2026-11-30.") from None
-    run_rules.check_period(*chosen)
-    return chosen
 
 
 # Answers inside the dialog
