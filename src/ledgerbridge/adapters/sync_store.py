@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -27,12 +29,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only, selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from ledgerbridge.domain.documents import BookingStatus, PaymentStatus, Side
+from ledgerbridge.domain.documents import BookingStatus, Line, PaymentStatus, Side
+from ledgerbridge.domain.parties import Party
 from ledgerbridge.storage import repositories as repo
+from ledgerbridge.storage.repositories import AnyRow
 from ledgerbridge.storage.tables import (
     CompanyRow,
+    DocumentLineRow,
     DocumentPdfRow,
     DocumentRow,
     PartyRow,
@@ -308,14 +313,18 @@ class SqlStore:
         refs: Sequence[str] = (),
         batch: int = 200,
     ) -> Iterator[list[ExportItem]]:
+        # Read as plain rows, not ORM objects: building thousands of mapped
+        # instances per run cost more than the rest of a batch's reading
+        # (bench/sync_export.py speed). Each batch is read afresh, so a
+        # booking code fixed during a long run counts from the next batch.
         with self.sessions() as session:
             company_id = self._company(session, company_ref).id
         after = 0
         while True:
             with self.sessions() as session:
                 company = session.get_one(CompanyRow, company_id)
-                rows = session.scalars(
-                    select(DocumentRow)
+                rows = session.execute(
+                    select(*_ITEM_COLUMNS)
                     .where(
                         *_period(company, side, first, last, refs),
                         _to_do(),
@@ -323,23 +332,42 @@ class SqlStore:
                     )
                     .order_by(DocumentRow.id)
                     .limit(batch)
-                    .options(
-                        selectinload(DocumentRow.lines),
-                        selectinload(DocumentRow.party),
-                    )
                 ).all()
                 if not rows:
                     return
+                ids = [row.id for row in rows]
+                lines: dict[int, list[Line]] = {}
+                for line in session.execute(
+                    select(DocumentLineRow)
+                    .with_only_columns(*_LINE_COLUMNS)
+                    .where(DocumentLineRow.document_id.in_(ids))
+                    .order_by(DocumentLineRow.document_id, DocumentLineRow.position)
+                ):
+                    lines.setdefault(line.document_id, []).append(
+                        repo.line_from_columns(line)
+                    )
+                parties = {
+                    party.id: (party.ref, repo.party_from_row(party))
+                    for party in session.scalars(
+                        select(PartyRow).where(
+                            PartyRow.id.in_({row.party_id for row in rows})
+                        )
+                    )
+                }
                 with_pdf = set(
                     session.scalars(
                         select(DocumentPdfRow.document_id).where(
-                            DocumentPdfRow.document_id.in_([row.id for row in rows])
+                            DocumentPdfRow.document_id.in_(ids)
                         )
                     )
                 )
-                items = [_export_item(row, row.id in with_pdf) for row in rows]
             after = rows[-1].id
-            yield items
+            yield [
+                _export_item(
+                    row, *parties[row.party_id], lines.get(row.id, []), with_pdf
+                )
+                for row in rows
+            ]
 
     def pdf(self, document_id: int) -> tuple[str, bytes] | None:
         with self.sessions() as session:
@@ -361,32 +389,50 @@ class SqlStore:
             )
 
     def record(self, run_id: int, results: Sequence[DocumentResult]) -> None:
-        # Only the columns `_record_one` reads are loaded, and the run's
-        # document rows go in as one bulk INSERT: this runs once per batch
-        # of every export, so its cost is a share of each invoice's.
+        # Once per batch of every export, so its cost is a share of each
+        # invoice's: plain statements, no unit of work. The two columns the
+        # new state depends on are read as tuples; the documents are then
+        # updated with one executemany per shape of change, the run's rows
+        # go in as one bulk INSERT and its counters move in one UPDATE.
+        if not results:
+            return
         now = utcnow()
+        documents = cast(Table, DocumentRow.__table__)
         with self.sessions.begin() as session:
-            run = self._run(session, run_id)
-            documents = {
-                row.id: row
-                for row in session.scalars(
-                    select(DocumentRow)
-                    .options(
-                        load_only(
-                            DocumentRow.id,
-                            DocumentRow.fingerprint,
-                            DocumentRow.booking_status,
-                        )
-                    )
-                    .where(
-                        DocumentRow.id.in_([result.document_id for result in results])
-                    )
+            if session.get(RunRow, run_id) is None:
+                raise errors.UnknownRun(run_id)
+            current = {
+                row.id: (row.booking_status, row.fingerprint)
+                for row in session.execute(
+                    select(
+                        DocumentRow.id,
+                        DocumentRow.booking_status,
+                        DocumentRow.fingerprint,
+                    ).where(DocumentRow.id.in_([r.document_id for r in results]))
                 )
             }
-            outcomes = []
+            changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            counts: dict[str, int] = {}
             for result in results:
-                _record_one(documents[result.document_id], result, now)
-                outcomes.append(
+                status, fingerprint = current[result.document_id]
+                values = document_changes(status, fingerprint, result, now)
+                if values:
+                    changes.setdefault(tuple(sorted(values)), []).append(
+                        {"document": result.document_id, **values}
+                    )
+                count = _COUNTERS.get(result.outcome)
+                if count:
+                    counts[count] = counts.get(count, 0) + 1
+            for columns, rows in changes.items():
+                session.execute(
+                    update(documents)
+                    .where(documents.c.id == bindparam("document"))
+                    .values({name: bindparam(name) for name in columns}),
+                    rows,
+                )
+            session.execute(
+                insert(RunDocumentRow),
+                [
                     {
                         "run_id": run_id,
                         "document_id": result.document_id,
@@ -399,13 +445,20 @@ class SqlStore:
                         "exact_message": result.exact_message,
                         "at": now,
                     }
+                    for result in results
+                ],
+            )
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(
+                    heartbeat_at=now,
+                    **{
+                        name: getattr(RunRow, name) + added
+                        for name, added in counts.items()
+                    },
                 )
-                count = _COUNTERS.get(result.outcome)
-                if count:
-                    setattr(run, count, getattr(run, count) + 1)
-            if outcomes:
-                session.execute(insert(RunDocumentRow), outcomes)
-            run.heartbeat_at = now
+            )
 
     # Payments
 
@@ -623,12 +676,54 @@ def _to_do() -> ColumnElement[bool]:
     )
 
 
-def _export_item(row: DocumentRow, has_pdf: bool) -> ExportItem:
+_ITEM_COLUMNS = (
+    DocumentRow.id,
+    DocumentRow.ref,
+    DocumentRow.party_id,
+    DocumentRow.side,
+    DocumentRow.type,
+    DocumentRow.number,
+    DocumentRow.issue_date,
+    DocumentRow.due_date,
+    DocumentRow.currency,
+    DocumentRow.exchange_rate,
+    DocumentRow.payment_reference,
+    DocumentRow.description,
+    DocumentRow.validated,
+    DocumentRow.expected_total,
+    DocumentRow.fingerprint,
+    DocumentRow.booking_status,
+    DocumentRow.booking_fingerprint,
+    DocumentRow.booking_entry_number,
+    DocumentRow.booking_entry_id,
+    DocumentRow.booking_journal,
+    DocumentRow.exact_document_id,
+)
+"""What an export reads of a document: `repo.document_from_columns`'s
+columns and the booking state."""
+_LINE_COLUMNS = (
+    DocumentLineRow.document_id,
+    DocumentLineRow.description,
+    DocumentLineRow.quantity,
+    DocumentLineRow.unit_price,
+    DocumentLineRow.discount_percent,
+    DocumentLineRow.vat_scenario,
+    DocumentLineRow.gl_account,
+)
+
+
+def _export_item(
+    row: AnyRow,
+    party_ref: str,
+    party: Party,
+    lines: Sequence[Line],
+    with_pdf: Collection[int],
+) -> ExportItem:
     return ExportItem(
         document_id=row.id,
         ref=row.ref,
-        document=repo.document_from_row(row),
-        party=repo.party_from_row(row.party),
+        document=repo.document_from_columns(row, party_ref, lines),
+        party=party,
         status=row.booking_status,
         fingerprint=row.fingerprint,
         booking_fingerprint=row.booking_fingerprint,
@@ -637,43 +732,53 @@ def _export_item(row: DocumentRow, has_pdf: bool) -> ExportItem:
         entry_id=row.booking_entry_id,
         journal=row.booking_journal,
         exact_document_id=row.exact_document_id,
-        has_pdf=has_pdf,
+        has_pdf=row.id in with_pdf,
     )
 
 
-def _record_one(document: DocumentRow, result: DocumentResult, now: datetime) -> None:
+def document_changes(
+    status: str, fingerprint: str, result: DocumentResult, now: datetime
+) -> dict[str, Any]:
+    """The columns of a document row that `result` changes, given its
+    booking status and fingerprint now."""
+    changes: dict[str, Any] = {}
     if result.exact_document_id:
-        document.exact_document_id = result.exact_document_id
+        changes["exact_document_id"] = result.exact_document_id
     if result.outcome in {Outcome.BOOKED, Outcome.LINKED}:
-        document.booking_status = (
-            BookingStatus.BOOKED.value
-            if result.outcome is Outcome.BOOKED
-            else BookingStatus.LINKED.value
-        )
-        document.booking_entry_number = result.entry_number
-        document.booking_entry_id = result.entry_id
-        document.booking_journal = result.journal
-        document.booking_fingerprint = result.fingerprint or document.fingerprint
-        document.booking_pending_since = None
-        document.booked_at = now
-        document.booking_reason = None
-        document.booking_code = None
-        document.booking_exact_message = None
-        return
-    document.booking_reason = result.reason
-    document.booking_code = result.reason_code
-    document.booking_exact_message = result.exact_message
+        return changes | {
+            "booking_status": (
+                BookingStatus.BOOKED.value
+                if result.outcome is Outcome.BOOKED
+                else BookingStatus.LINKED.value
+            ),
+            "booking_entry_number": result.entry_number,
+            "booking_entry_id": result.entry_id,
+            "booking_journal": result.journal,
+            "booking_fingerprint": result.fingerprint or fingerprint,
+            "booking_pending_since": None,
+            "booked_at": now,
+            "booking_reason": None,
+            "booking_code": None,
+            "booking_exact_message": None,
+        }
+    changes |= {
+        "booking_reason": result.reason,
+        "booking_code": result.reason_code,
+        "booking_exact_message": result.exact_message,
+    }
     if result.still_pending:
-        return  # the intent stays: the next run looks it up first
+        return changes  # the intent stays: the next run looks it up first
     if result.reason_code == "changed_after_export":
-        document.booking_status = BookingStatus.CHANGED_AFTER_BOOKING.value
-        document.booking_fingerprint = document.fingerprint  # flagged once
-        return
-    document.booking_pending_since = None
+        return changes | {
+            "booking_status": BookingStatus.CHANGED_AFTER_BOOKING.value,
+            "booking_fingerprint": fingerprint,  # flagged once
+        }
+    changes["booking_pending_since"] = None
     if result.outcome is Outcome.FAILED:
-        document.booking_status = BookingStatus.FAILED.value
-    elif document.booking_status == BookingStatus.PENDING:
-        document.booking_status = BookingStatus.NOT_BOOKED.value
+        changes["booking_status"] = BookingStatus.FAILED.value
+    elif status == BookingStatus.PENDING:
+        changes["booking_status"] = BookingStatus.NOT_BOOKED.value
+    return changes
 
 
 def _term(row: PaymentTermRow) -> Term:

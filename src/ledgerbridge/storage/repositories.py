@@ -13,7 +13,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ledgerbridge.domain.accounting import (
@@ -35,6 +35,8 @@ from ledgerbridge.storage.tables import (
 )
 
 T = TypeVar("T")
+AnyRow = Row[*tuple[Any, ...]]
+"""A result row of any columns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,11 +279,21 @@ def list_documents(
 
 
 def document_from_row(row: DocumentRow) -> Document:
+    return document_from_columns(
+        row, row.party.ref, [line_from_columns(line) for line in row.lines]
+    )
+
+
+def document_from_columns(
+    row: DocumentRow | AnyRow, party_ref: str, lines: Sequence[Line]
+) -> Document:
+    """A document from its row's columns: an ORM row, or a plain result row
+    that selected the same columns (what an export reads in bulk)."""
     return Document(
         side=Side(row.side),
         type=DocumentType(row.type),
         number=row.number,
-        party_ref=row.party.ref,
+        party_ref=party_ref,
         issue_date=row.issue_date,
         due_date=row.due_date,
         currency=row.currency,
@@ -290,17 +302,18 @@ def document_from_row(row: DocumentRow) -> Document:
         description=row.description,
         validated=row.validated,
         expected_total=row.expected_total,
-        lines=tuple(
-            Line(
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount_percent=line.discount_percent,
-                vat_scenario=line.vat_scenario,
-                gl_account=line.gl_account,
-            )
-            for line in row.lines
-        ),
+        lines=tuple(lines),
+    )
+
+
+def line_from_columns(line: DocumentLineRow | AnyRow) -> Line:
+    return Line(
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        discount_percent=line.discount_percent,
+        vat_scenario=line.vat_scenario,
+        gl_account=line.gl_account,
     )
 
 
