@@ -38,3 +38,20 @@ def test_json_logs_carry_context_and_no_secret(
     assert lines[0]["access_token"] == REDACTED
     assert "s3cret" not in json.dumps(lines)
     assert lines[1]["event"] == "plain stdlib"
+
+
+def test_events_below_the_level_are_dropped_and_the_rest_kept(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure("WARNING", "json")
+    try:
+        logger = structlog.get_logger("ledgerbridge.test")
+        logger.info("exact.call", division=7)
+        logger.warning("exact.slow", division=7)
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [line["event"] for line in lines] == ["exact.slow"]
+    assert lines[0]["level"] == "warning"
