@@ -55,3 +55,22 @@ def test_events_below_the_level_are_dropped_and_the_rest_kept(
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [line["event"] for line in lines] == ["exact.slow"]
     assert lines[0]["level"] == "warning"
+
+
+def test_exact_calls_are_logged_once_not_again_by_httpx2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure("INFO", "json")
+    try:
+        logging.getLogger("httpx2").info("HTTP Request: GET http://x/ 200")
+        structlog.get_logger("ledgerbridge.exact.client").info("exact.call")
+        logging.getLogger("httpx2").warning("a warning still shows")
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+        logging.getLogger("httpx2").setLevel(logging.NOTSET)
+
+    events = [
+        json.loads(line)["event"] for line in capsys.readouterr().err.splitlines()
+    ]
+    assert events == ["exact.call", "a warning still shows"]

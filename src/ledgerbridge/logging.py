@@ -79,3 +79,6 @@ def configure(level: str = "INFO", fmt: str = "console") -> None:
     root.setLevel(level)
     # Alembic narrates every schema check at INFO; the CLI says what changed.
     logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
+    # httpx2 logs every request at INFO; the Exact client already writes one
+    # line per call with the division, status, time and calls left.
+    logging.getLogger("httpx2").setLevel(max(root.level, logging.WARNING))
