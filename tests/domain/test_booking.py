@@ -17,9 +17,11 @@ from ledgerbridge.domain.booking import (
     ExactAccount,
     ExactGLAccount,
     ExactJournal,
+    ExactPaymentCondition,
     ExactVatCode,
     ReferenceData,
     build_booking,
+    condition_for,
     payload,
 )
 from ledgerbridge.domain.documents import (
@@ -64,7 +66,15 @@ ACCOUNTS = MappingProxyType(
         ),
     }
 )
-CONDITIONS = frozenset({"00", "15", "30", "60"})
+CONDITIONS = MappingProxyType(
+    {
+        "00": ExactPaymentCondition(0),
+        "15": ExactPaymentCondition(15),
+        "30": ExactPaymentCondition(30),
+        "60": ExactPaymentCondition(60),
+        "EM": ExactPaymentCondition(0, end_of_months=1),
+    }
+)
 
 # The BE template of charts.md §3 and §4, plus a few codes that break rules.
 BE = ReferenceData(
@@ -399,7 +409,7 @@ def test_build_booking_sales_invoice_every_field():
         your_ref="2025-0042",
         description="2025-0042 Van Dam Bouw",
         payment_reference="+++250/0700/04278+++",
-        payment_condition=None,
+        payment_condition="30",  # the term of 14 March to 13 April
         currency="EUR",
         rate=None,
         lines=(
@@ -641,7 +651,46 @@ def test_build_booking_no_due_date_left_to_exact():
     booking = _booked(_book(_document(due_date=None)))
 
     assert booking.due_date is None
+    assert booking.payment_condition is None
     assert "DueDate" not in payload(booking)
+    assert "PaymentCondition" not in payload(booking)
+
+
+def test_build_booking_sends_the_condition_of_the_invoices_term():
+    booking = _booked(_book(_document(due_date=date(2025, 3, 29))))
+
+    assert booking.payment_condition == "15"
+    assert payload(booking)["PaymentCondition"] == "15"
+    assert payload(booking)["DueDate"] == "2025-03-29"
+
+
+def test_build_booking_term_without_a_condition_sends_the_due_date_only():
+    booking = _booked(_book(_document(due_date=date(2025, 4, 2))))  # 19 days
+
+    assert booking.payment_condition is None
+    assert "PaymentCondition" not in payload(booking)
+    assert payload(booking)["DueDate"] == "2025-04-02"
+
+
+def test_condition_for_matches_days_only_and_prefers_the_lowest_code():
+    issued = date(2025, 1, 17)
+    conditions = {
+        "30B": ExactPaymentCondition(30),
+        "30": ExactPaymentCondition(30),
+        "EM": ExactPaymentCondition(14, end_of_months=1),
+    }
+
+    assert condition_for(issued, date(2025, 2, 16), conditions) == "30"
+    # 31 January + 14 days would be an end-of-month condition: not matched.
+    assert condition_for(issued, date(2025, 2, 14), conditions) is None
+    assert condition_for(issued, None, conditions) is None
+    assert condition_for(issued, date(2025, 2, 16), {}) is None
+
+
+def test_build_booking_explicit_condition_wins_over_the_term():
+    booking = _booked(_book(payment_condition="60"))  # the term is 30 days
+
+    assert booking.payment_condition == "60"
 
 
 def test_build_booking_description_of_the_document():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -370,3 +371,39 @@ def test_a_retry_of_chosen_documents_books_only_them(env: Env) -> None:
     assert str(outside.issue_date) in (results[outside.number].reason or "")
     assert run.documents == request.documents
     assert len(env.entries()) == first_run.counts.booked + 1
+
+
+def test_the_invoices_term_books_as_the_administrations_payment_condition(
+    env: Env,
+) -> None:
+    """An invoice due 15 days after its date books with condition 15 of the
+    BE template; one due after 17 days, which no condition gives, books its
+    due date with the account's own condition. Either way the due date is
+    the invoice's."""
+    env.accept_terms()
+    with env.database.sessions() as session:
+        coded = set(
+            session.scalars(select(PartyRow.id).where(PartyRow.exact_code != ""))
+        )
+    invoices = [
+        d
+        for d in documents(env)
+        if d.type == "invoice" and d.validated and d.party_id in coded
+    ]
+    fifteen, seventeen = invoices[0], invoices[1]
+    with env.database.sessions.begin() as session:
+        for document, days in ((fifteen, 15), (seventeen, 17)):
+            session.execute(
+                update(DocumentRow)
+                .where(DocumentRow.id == document.id)
+                .values(due_date=document.issue_date + timedelta(days=days))
+            )
+
+    env.run(Flow.CUSTOMER_INVOICES)
+
+    entries = by_ref(env.entries())
+    first, second = entries[fifteen.number], entries[seventeen.number]
+    assert first["PaymentCondition"] == "15"
+    assert first["DueDate"].startswith(str(fifteen.issue_date + timedelta(days=15)))
+    assert second["PaymentCondition"] == "30"  # the sandbox's account default
+    assert second["DueDate"].startswith(str(seventeen.issue_date + timedelta(days=17)))

@@ -15,6 +15,7 @@ from ledgerbridge.domain.booking import (
     ExactAccount,
     ExactGLAccount,
     ExactJournal,
+    ExactPaymentCondition,
     ExactVatCode,
     ReferenceData,
     payload,
@@ -94,6 +95,13 @@ class ClientGateway:
                 )
                 for row in resources.vat_codes(self.client)
             }
+            conditions = {
+                str(row["Code"]).strip(): ExactPaymentCondition(
+                    days=int(row.get("PaymentDays") or 0),
+                    end_of_months=int(row.get("PaymentEndOfMonths") or 0),
+                )
+                for row in resources.payment_conditions(self.client)
+            }
             codes = sorted({code.strip() for code in party_codes if code.strip()})
             found = resources.accounts_by_code(self.client, codes) if codes else {}
         accounts = {
@@ -109,6 +117,7 @@ class ClientGateway:
             journals=journals,
             gl_accounts=gl_accounts,
             vat_codes=vat_codes,
+            payment_conditions=conditions,
             accounts=accounts,
         )
 

@@ -120,6 +120,14 @@ class ExactVatCode:
 
 
 @dataclass(frozen=True, slots=True)
+class ExactPaymentCondition:
+    days: int
+    """`PaymentDays`: added to the invoice date, after the month ends."""
+    end_of_months: int = 0
+    """`PaymentEndOfMonths`: month ends passed before the days are added."""
+
+
+@dataclass(frozen=True, slots=True)
 class ExactAccount:
     guid: str
     is_customer: bool
@@ -137,7 +145,9 @@ class ReferenceData:
     journals: Mapping[str, ExactJournal] = field(default_factory=_empty)
     gl_accounts: Mapping[str, ExactGLAccount] = field(default_factory=_empty)
     vat_codes: Mapping[str, ExactVatCode] = field(default_factory=_empty)
-    payment_conditions: frozenset[str] = frozenset()
+    payment_conditions: Mapping[str, ExactPaymentCondition] = field(
+        default_factory=_empty
+    )
     accounts: Mapping[str, ExactAccount] = field(default_factory=_empty)
 
 
@@ -261,7 +271,9 @@ def build_booking(
     """The Exact entry booking `document`, or every reason it cannot be booked.
 
     `settings` is the tab of the document's side; `payment_condition` a code
-    to send when the caller has one (else Exact takes the account's own).
+    to send when the caller has one, else the administration's condition of
+    the invoice's term (`condition_for`), else none (Exact takes the
+    account's own; the due date sent stands either way).
     """
     mapper = _Mapper(document, party, settings, reference, _WORDS[document.side])
     kind = mapper.kind
@@ -293,6 +305,9 @@ def build_booking(
             "administration: create it there or send another one.",
             "payment_condition",
         )
+    payment_condition = payment_condition or condition_for(
+        document.issue_date, document.due_date, reference.payment_conditions
+    )
     lines = mapper.lines()
 
     if mapper.problems or party_code is None or journal is None or lines is None:
@@ -313,6 +328,26 @@ def build_booking(
         rate=rate,
         lines=lines,
     )
+
+
+def condition_for(
+    issue_date: date,
+    due_date: date | None,
+    conditions: Mapping[str, ExactPaymentCondition],
+) -> str | None:
+    """The code of the administration's payment condition whose term is the
+    invoice's: as many days from the invoice date to the due date, no month
+    ends (how Exact counts those is not documented well enough to match on
+    them). The lowest such code, or None when there is none or no due date."""
+    if due_date is None:
+        return None
+    days = (due_date - issue_date).days
+    matching = [
+        code
+        for code, condition in conditions.items()
+        if condition.end_of_months == 0 and condition.days == days
+    ]
+    return min(matching) if matching else None
 
 
 def payload(booking: Booking) -> dict[str, Any]:
