@@ -22,8 +22,10 @@ costs no real minute. Only this process moves that clock while it runs.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
+import signal
 import sys
 import traceback
 from collections import Counter
@@ -103,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1.0)
     args = parser.parse_args(argv)
     lb_logging.configure("WARNING")
+    # The drill sends SIGUSR1 to a worker that takes too long: every
+    # thread's stack goes to the worker's log, where the test shows it.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     settings = Settings()
     database = wiring.open_database(settings)
