@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -39,6 +39,16 @@ def redact(
     return event
 
 
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to the standard error of the moment a record comes, not of the
+    moment logging was configured: a test runner or an embedding program may
+    swap `sys.stderr`, and a stream bound once would be closed by then."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # `handle` holds the handler's lock here
+        super().emit(record)
+
+
 def configure(level: str = "INFO", fmt: str = "console") -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -64,7 +74,7 @@ def configure(level: str = "INFO", fmt: str = "console") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
