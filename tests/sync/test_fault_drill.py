@@ -74,7 +74,7 @@ INVOICES = 1_000
 CUSTOMERS = 40
 KILLS = 6
 LOOKUPS = 3
-"""Kills after which the new run's look-ups by `YourRef` meet 503s."""
+"""At most this many kills are followed by 503s on the new run's look-ups."""
 PDF_SHARE = 0.05
 GROWTH = (40, 140)
 """Entries booked between a worker's start and its kill, drawn in this range."""
@@ -180,11 +180,12 @@ class Drill:
         self.kills.append(f"{how} at {self.entries()} entries")
         self.hold_next = not self.hold_next
         if self.lookups < LOOKUPS and self.unsettled():
-            # The new run looks up what the dead one left pending and Exact
-            # does not hold (held in bulk, the rest are linked without a
-            # look-up): a 503 first (retried), the second time four in a row
-            # (the run stops, the next goes on). A kill that left nothing to
-            # look up arms nothing: the fault would wait for ever.
+            # The new run looks up by `YourRef` what the dead one left pending
+            # and Exact does not hold (what Exact holds is found in bulk and
+            # linked without a look-up): a 503 first (retried), the second
+            # time four in a row (the run stops, the next goes on). A kill
+            # that left nothing to look up arms nothing: the fault would wait
+            # for ever.
             count = 4 if self.lookups == 1 else 1
             self.fault(ENTRIES, "GET", "error_503", count=count)
             self.done[f"lookup_503x{count}"] += 1
